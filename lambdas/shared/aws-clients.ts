@@ -1,0 +1,34 @@
+/**
+ * The AWS SDK clients every handler uses, created once per Lambda container. In Lambda they use the
+ * default configuration. The local rehearsal calls `configureAwsClients` before running handlers to swap
+ * only the HTTP transport (and give static credentials), so requests still go through the SDK's real
+ * serializers, retries and error parsing: the handler code that runs locally is the code that runs in Lambda.
+ */
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { AwsCredentialIdentity, HttpHandlerOptions, RequestHandler } from '@smithy/types';
+import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+
+export interface AwsClientOverrides {
+  readonly region?: string;
+  readonly credentials?: AwsCredentialIdentity;
+  readonly requestHandler?: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
+}
+
+let overrides: AwsClientOverrides = {};
+const cache = new Map<string, unknown>();
+
+/** Replaces the transport and credentials of every client created from now on (rehearsal only). */
+export function configureAwsClients(next: AwsClientOverrides): void {
+  overrides = next;
+  cache.clear();
+}
+
+function memo<T>(key: string, create: () => T): T {
+  if (!cache.has(key)) cache.set(key, create());
+  return cache.get(key) as T;
+}
+
+export const sageMakerClient = (): SageMakerClient => memo('sagemaker', () => new SageMakerClient({ ...overrides }));
+export const sageMakerRuntimeClient = (): SageMakerRuntimeClient =>
+  memo('sagemaker-runtime', () => new SageMakerRuntimeClient({ ...overrides }));

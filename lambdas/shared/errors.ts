@@ -1,0 +1,40 @@
+/**
+ * Errors the rollout raises on purpose. Each class's `name` is what Step Functions shows as the state's
+ * Error (Lambda reports `errorType` = `error.name`) and what the ASL's Catch and Retry match, so names are
+ * part of the state machine's contract: rename one only together with state-machines/*.asl.json.
+ */
+export class RolloutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The deployment-target configuration is invalid (synth time or a Lambda's environment). */
+export class ConfigurationError extends RolloutError {}
+/** A handler's input (an event, a state's payload) does not have the expected shape. */
+export class InputValidationError extends RolloutError {}
+/** The approved model package's group has no configured target. */
+export class TargetNotConfigured extends RolloutError {}
+/** The event or package is not an approval: nothing to deploy. */
+export class ModelPackageNotApproved extends RolloutError {}
+/** The model package does not exist, or cannot be deployed (no inference specification, no containers). */
+export class ModelPackageInvalid extends RolloutError {}
+/** The endpoint cannot take a rollout now (Failed, SystemUpdating, unexpected variants, ...). */
+export class EndpointNotReady extends RolloutError {}
+/** An UpdateEndpoint/CreateEndpoint ended Failed. */
+export class EndpointUpdateFailed extends RolloutError {}
+/** SageMaker rolled the update back: the endpoint is InService on a config other than the one requested. */
+export class EndpointUpdateRolledBack extends RolloutError {}
+/** The endpoint stayed Creating/Updating longer than the policy allows. */
+export class EndpointUpdateTimedOut extends RolloutError {}
+/** Green did not answer the smoke check correctly. */
+export class SmokeCheckFailed extends RolloutError {}
+/** Restoring blue after a failure did not succeed: the endpoint needs an operator. */
+export class RollbackFailed extends RolloutError {}
+
+/** One line for logs and Causes: the error's name and message, or the value itself. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

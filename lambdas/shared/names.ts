@@ -1,0 +1,60 @@
+/**
+ * Names of everything a rollout creates. Each is unique per rollout (it carries the deployment id, derived
+ * from the execution) and readable (it carries the model package version), at most 63 characters and
+ * within SageMaker's patterns, so no CreateX call fails on a name.
+ */
+import { createHash } from 'node:crypto';
+
+/** Endpoint, endpoint config, variant and model package group names. */
+export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+/** Model names. */
+export const MODEL_NAME_PATTERN = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+export const MAX_NAME_LENGTH = 63;
+
+/** Eight hex characters identifying one rollout: a hash of the execution ARN. */
+export function deploymentIdFor(executionArn: string): string {
+  return createHash('sha256').update(executionArn).digest('hex').slice(0, 8);
+}
+
+/**
+ * `prefix-suffix`, with the prefix cut so the whole fits in 63 characters. The suffix (version and
+ * deployment id) is what makes the name unique, so it is never cut.
+ */
+export function boundedName(prefix: string, suffix: string): string {
+  const room = MAX_NAME_LENGTH - suffix.length - 1;
+  if (room < 1) throw new Error(`name suffix "${suffix}" leaves no room for a prefix`);
+  const cut = prefix.slice(0, room).replace(/-+$/, '');
+  return cut ? `${cut}-${suffix}` : suffix;
+}
+
+export interface RolloutNames {
+  /** The green model (CreateModel). */
+  readonly greenModelName: string;
+  /** The green production variant on the endpoint. */
+  readonly greenVariantName: string;
+  /** Blue and green side by side (or green alone on a first deployment). */
+  readonly transitionEndpointConfigName: string;
+  /** Green alone: what the endpoint runs once blue is removed. */
+  readonly finalEndpointConfigName: string;
+}
+
+/**
+ * Names for one rollout of `modelPackageVersion` from `modelPackageGroupName` to `endpointName`.
+ * Example (group fraud-detector, version 7, endpoint fraud-prod, id 3f9a2c1b):
+ * model `fraud-detector-v7-3f9a2c1b`, variant `v7-3f9a2c1b`, configs `fraud-prod-v7-3f9a2c1b-bg` and
+ * `fraud-prod-v7-3f9a2c1b`.
+ */
+export function rolloutNames(input: {
+  modelPackageGroupName: string;
+  modelPackageVersion: number;
+  endpointName: string;
+  deploymentId: string;
+}): RolloutNames {
+  const tag = `v${input.modelPackageVersion}-${input.deploymentId}`;
+  return {
+    greenModelName: boundedName(input.modelPackageGroupName, tag),
+    greenVariantName: tag,
+    transitionEndpointConfigName: boundedName(input.endpointName, `${tag}-bg`),
+    finalEndpointConfigName: boundedName(input.endpointName, tag),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The rollout plan: what "Resolve rollout" decides and every later state reads (`$.plan`). It is the
+ * contract between the Lambdas and the ASL, so it is small (well under the 256 KB payload limit: no model
+ * package description, no endpoint description, only what the steps need).
+ */
+import { z } from 'zod';
+import { InputValidationError } from './errors';
+
+export const ContainerSchema = z.object({
+  image: z.string().min(1),
+  modelDataUrl: z.string().optional(),
+  environment: z.record(z.string(), z.string()).optional(),
+});
+
+export const BlueVariantSchema = z.object({
+  variantName: z.string(),
+  modelName: z.string(),
+  /** The endpoint config the endpoint ran when the rollout began: the config a rollback returns to. */
+  endpointConfigName: z.string(),
+  instanceType: z.string().optional(),
+  /** Blue's instance count when the rollout began (it may have been autoscaled past its config's). */
+  instanceCount: z.number().int().min(0),
+  /** Blue's traffic weight when the rollout began. */
+  weight: z.number().min(0),
+});
+
+export const GreenVariantSchema = z.object({
+  variantName: z.string(),
+  modelName: z.string(),
+  /** Blue and green side by side (or green alone on a first deployment). */
+  transitionEndpointConfigName: z.string(),
+  /** Green alone, once blue is removed. */
+  finalEndpointConfigName: z.string(),
+  instanceType: z.string(),
+  instanceCount: z.number().int().min(1),
+  volumeSizeInGB: z.number().int().optional(),
+  modelDataDownloadTimeoutInSeconds: z.number().int().optional(),
+  containerStartupHealthCheckTimeoutInSeconds: z.number().int().optional(),
+});
+
+export const RolloutPlanSchema = z.object({
+  /** Eight hex characters, unique per execution: in every name and tag of this rollout. */
+  deploymentId: z.string().regex(/^[0-9a-f]{8}$/),
+  executionArn: z.string(),
+  endpointName: z.string(),
+  modelPackage: z.object({
+    arn: z.string(),
+    groupName: z.string(),
+    version: z.number().int().min(1),
+    containers: z.array(ContainerSchema).min(1),
+  }),
+  modelExecutionRoleArn: z.string(),
+  /** True when the endpoint does not exist yet: green is created alone, there is nothing to shift. */
+  firstDeployment: z.boolean(),
+  blue: BlueVariantSchema.optional(),
+  green: GreenVariantSchema,
+  policy: z.object({
+    bakeSeconds: z.number().int().min(0),
+    endpointUpdateTimeoutSeconds: z.number().int().min(1),
+    pollIntervalSeconds: z.number().int().min(1),
+  }),
+  samplePayload: z.object({ body: z.string(), contentType: z.string() }),
+});
+
+export type Container = z.infer<typeof ContainerSchema>;
+export type BlueVariant = z.infer<typeof BlueVariantSchema>;
+export type GreenVariant = z.infer<typeof GreenVariantSchema>;
+export type RolloutPlan = z.infer<typeof RolloutPlanSchema>;
+
+/**
+ * Parses a handler's input with `schema`; the error names the handler and each field that was wrong, so
+ * the Step Functions console shows e.g. `provision-green: plan.green.instanceType: expected string`.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, handlerName: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+  throw new InputValidationError(`${handlerName}: invalid input: ${lines.join('; ')}`);
+}

@@ -1,0 +1,24 @@
+/**
+ * The rollout's Lambda steps. One list binds each handler directory (lambdas/<dir>/index.ts exporting
+ * `handler`) to the definition substitution the ASL uses for its ARN, so the CDK stack and the local
+ * rehearsal wire exactly the same functions to exactly the same states.
+ */
+export interface RolloutStep {
+  /** Directory under lambdas/ and suffix of the function name. */
+  readonly dir: string;
+  /** `${...}` placeholder in state-machines/rollout.asl.json. */
+  readonly substitution: string;
+  /** What the function does (the Lambda's description). */
+  readonly description: string;
+}
+
+export const ROLLOUT_STEPS: readonly RolloutStep[] = [
+  { dir: 'resolve-rollout', substitution: 'ResolveRolloutFunctionArn', description: 'Validates the approval, describes the model package and endpoint, plans the rollout' },
+  { dir: 'provision-green', substitution: 'ProvisionGreenFunctionArn', description: 'Creates the green model and endpoint config and adds green beside blue (or creates the endpoint)' },
+  { dir: 'check-endpoint', substitution: 'CheckEndpointFunctionArn', description: 'Reports whether the endpoint reached InService on the requested config' },
+  { dir: 'smoke-check', substitution: 'SmokeCheckFunctionArn', description: 'Invokes the green variant on the sample payload' },
+  { dir: 'shift-traffic', substitution: 'ShiftTrafficFunctionArn', description: 'Sets variant weights in place so green gets its share of traffic' },
+  { dir: 'retire-blue', substitution: 'RetireBlueFunctionArn', description: 'Moves the endpoint to a config with green alone, releasing blue' },
+  { dir: 'restore-blue', substitution: 'RestoreBlueFunctionArn', description: 'After a failure: gives blue its traffic back and removes green from the endpoint' },
+  { dir: 'delete-resources', substitution: 'DeleteResourcesFunctionArn', description: 'Deletes endpoint configs and models this system created that the endpoint no longer uses' },
+];
