@@ -2,6 +2,9 @@
  * The approval event: what starts a rollout. The EventBridge rule (lib/approval-trigger.ts) and the local
  * rehearsal's bus both use `approvalEventPattern`, so the rehearsal filters exactly as AWS does.
  */
+import { z } from 'zod';
+import { SAGEMAKER_NAME_PATTERN } from './names';
+
 export const APPROVAL_EVENT_SOURCE = 'aws.sagemaker';
 export const APPROVAL_EVENT_DETAIL_TYPE = 'SageMaker Model Package State Change';
 
@@ -19,3 +22,26 @@ export function approvalEventPattern(modelPackageGroupNames: readonly string[]):
     detail: { ModelApprovalStatus: ['Approved'], ModelPackageGroupName: [...modelPackageGroupNames] },
   };
 }
+
+/** A model package ARN (pattern of SageMaker's ModelPackageArn). */
+export const MODEL_PACKAGE_ARN_PATTERN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package\/\S+$/;
+
+/**
+ * The "SageMaker Model Package State Change" event, as far as a rollout reads it. Other fields
+ * (InferenceSpecification, UpdatedModelPackageFields, ...) are allowed and kept. ModelApprovalStatus is any
+ * non-empty string here: a status other than Approved is a decision (ModelPackageNotApproved), not bad input.
+ */
+export const ModelPackageStateChangeEventSchema = z.looseObject({
+  source: z.literal(APPROVAL_EVENT_SOURCE, { error: `must be "${APPROVAL_EVENT_SOURCE}"` }),
+  'detail-type': z.literal(APPROVAL_EVENT_DETAIL_TYPE, { error: `must be "${APPROVAL_EVENT_DETAIL_TYPE}"` }),
+  detail: z.looseObject({
+    ModelPackageGroupName: z
+      .string({ error: 'must be a string' })
+      .regex(SAGEMAKER_NAME_PATTERN, 'must be a model package group name (letters, digits, hyphens)'),
+    ModelPackageVersion: z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be >= 1'),
+    ModelPackageArn: z.string({ error: 'must be a string' }).regex(MODEL_PACKAGE_ARN_PATTERN, 'must be a model package ARN'),
+    ModelApprovalStatus: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+  }),
+});
+
+export type ModelPackageStateChangeEvent = z.infer<typeof ModelPackageStateChangeEventSchema>;

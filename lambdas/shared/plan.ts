@@ -77,3 +77,15 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, handl
   const lines = result.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
   throw new InputValidationError(`${handlerName}: invalid input: ${lines.join('; ')}`);
 }
+
+/**
+ * Blue, for the steps that only run when the endpoint already served (provision beside blue, shift, retire,
+ * restore). A plan without blue there is a broken input, named like `parseInput` names fields.
+ */
+export function requireBlue(plan: RolloutPlan, handlerName: string): BlueVariant {
+  if (plan.blue && !plan.firstDeployment) return plan.blue;
+  throw new InputValidationError(
+    `${handlerName}: invalid input: plan.blue: required when plan.firstDeployment is false ` +
+      `(firstDeployment is ${plan.firstDeployment}, blue is ${plan.blue ? 'set' : 'missing'})`,
+  );
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: `npx cdk synth` / `npx cdk deploy`. Wiring only; the configuration comes from cdk.json's
+ * context `blueGreen` or from `-c blueGreenConfigFile=targets.json`.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BlueGreenDeploymentStack } from '../lib/blue-green-deployment-stack';
+import { loadRolloutConfig } from '../lib/config';
+
+const app = new App();
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
+
+new BlueGreenDeploymentStack(app, 'SageMakerBlueGreen', {
+  description: 'Blue/green deployment of SageMaker Model Registry approvals to live endpoints',
+  config: loadRolloutConfig(app.node),
+  // Environment-agnostic unless the CLI knows the target account and region.
+  env: account && region ? { account, region } : undefined,
+});
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,214 @@
+/**
+ * Puts green on the endpoint: CreateModel, then either (first deployment) an endpoint config with green
+ * alone and CreateEndpoint, or an endpoint config with blue as it runs now plus green at weight 0 and
+ * UpdateEndpoint to it. Blue keeps all the traffic. Step Functions may run this again after a partial
+ * success, so every call is skipped or absorbed when an earlier attempt already made it.
+ */
+import {
+  CreateEndpointCommand,
+  UpdateEndpointCommand,
+  type ContainerDefinition,
+  type CreateEndpointConfigInput,
+  type CreateModelInput,
+  type DescribeEndpointConfigOutput,
+  type DescribeEndpointOutput,
+  type ProductionVariant,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { z } from 'zod';
+import { EndpointNotReady } from '../shared/errors';
+import type { StepLogger } from '../shared/logger';
+import { definedOnly } from '../shared/objects';
+import { requireBlue, RolloutPlanSchema, type BlueVariant, type Container, type RolloutPlan } from '../shared/plan';
+import {
+  createEndpointConfigUnlessExists,
+  createModelUnlessExists,
+  createUnlessExists,
+  describeEndpointConfigIfExists,
+  describeEndpointIfExists,
+  endpointState,
+  findVariant,
+  isEndpointBusyError,
+  whenEndpointConfigVisible,
+  type ConfigVisibilityRetryOptions,
+} from '../shared/sagemaker';
+import { rolloutTags } from '../shared/tags';
+import { nowIso } from '../shared/time';
+
+export const STEP = 'provision-green';
+
+export const ProvisionGreenInputSchema = z.object({ plan: RolloutPlanSchema });
+export type ProvisionGreenInput = z.infer<typeof ProvisionGreenInputSchema>;
+
+export interface ProvisionGreenResult {
+  /** The endpoint config the endpoint was asked to run (check-endpoint waits for it). */
+  readonly requestedEndpointConfigName: string;
+  /** When it was asked (ISO 8601): the update's timeout counts from here. */
+  readonly requestedAt: string;
+}
+
+export interface ProvisionGreenDependencies {
+  readonly sageMaker: SageMakerClient;
+  readonly logger: StepLogger;
+  /** How CreateEndpoint/UpdateEndpoint wait for a just-created endpoint config. @default 4 attempts, 2 s apart */
+  readonly configVisibility?: ConfigVisibilityRetryOptions;
+}
+
+export async function provisionGreen(plan: RolloutPlan, deps: ProvisionGreenDependencies): Promise<ProvisionGreenResult> {
+  // A broken plan is refused before anything is created.
+  const blue = plan.firstDeployment ? undefined : requireBlue(plan, STEP);
+  const modelOutcome = await createModelUnlessExists(deps.sageMaker, greenModelInput(plan));
+  deps.logger.info(`Green model ${modelOutcome}`, { modelName: plan.green.modelName });
+  const requestedEndpointConfigName = blue ? await addGreenBesideBlue(plan, blue, deps) : await createEndpointWithGreen(plan, deps);
+  return { requestedEndpointConfigName, requestedAt: nowIso() };
+}
+
+/** CreateModel input: one container as PrimaryContainer, several as Containers (an inference pipeline). */
+export function greenModelInput(plan: RolloutPlan): CreateModelInput {
+  const containers = plan.modelPackage.containers.map(containerDefinition);
+  return {
+    ModelName: plan.green.modelName,
+    ExecutionRoleArn: plan.modelExecutionRoleArn,
+    ...(containers.length === 1 ? { PrimaryContainer: containers[0] } : { Containers: containers }),
+    Tags: rolloutTags(plan.deploymentId, plan.modelPackage.arn),
+  };
+}
+
+function containerDefinition(container: Container): ContainerDefinition {
+  return {
+    Image: container.image,
+    ...definedOnly({ ModelDataUrl: container.modelDataUrl, Environment: container.environment }),
+  };
+}
+
+/** Green's production variant at `weight`, with the compute the target configures. */
+export function greenProductionVariant(plan: RolloutPlan, weight: number): ProductionVariant {
+  const { green } = plan;
+  return {
+    VariantName: green.variantName,
+    ModelName: green.modelName,
+    InstanceType: green.instanceType as ProductionVariant['InstanceType'],
+    InitialInstanceCount: green.instanceCount,
+    InitialVariantWeight: weight,
+    ...definedOnly({
+      VolumeSizeInGB: green.volumeSizeInGB,
+      ModelDataDownloadTimeoutInSeconds: green.modelDataDownloadTimeoutInSeconds,
+      ContainerStartupHealthCheckTimeoutInSeconds: green.containerStartupHealthCheckTimeoutInSeconds,
+    }),
+  };
+}
+
+/**
+ * The transition config: blue's variant copied as it is (every field, so GPU settings, routing and AMI
+ * survive), at the instance count and weight it runs with now (an UpdateEndpoint resets variants to their
+ * initial values), the config's data capture and KMS key, and green at weight 0.
+ */
+export function transitionEndpointConfigInput(
+  plan: RolloutPlan,
+  blue: BlueVariant,
+  blueConfig: DescribeEndpointConfigOutput,
+): CreateEndpointConfigInput {
+  const blueVariant = findVariant(blueConfig.ProductionVariants, blue.variantName);
+  if (!blueVariant) {
+    throw new EndpointNotReady(
+      `Blue's endpoint config ${blue.endpointConfigName} has no variant ${blue.variantName}: blue cannot be copied.`,
+    );
+  }
+  return {
+    EndpointConfigName: plan.green.transitionEndpointConfigName,
+    ProductionVariants: [
+      { ...blueVariant, InitialInstanceCount: Math.max(1, blue.instanceCount), InitialVariantWeight: blue.weight },
+      greenProductionVariant(plan, 0),
+    ],
+    ...definedOnly({ DataCaptureConfig: blueConfig.DataCaptureConfig, KmsKeyId: blueConfig.KmsKeyId }),
+    Tags: rolloutTags(plan.deploymentId, plan.modelPackage.arn),
+  };
+}
+
+/** First deployment: green alone at weight 1 on a new endpoint. Returns the config requested. */
+async function createEndpointWithGreen(plan: RolloutPlan, deps: ProvisionGreenDependencies): Promise<string> {
+  const configName = plan.green.finalEndpointConfigName;
+  const tags = rolloutTags(plan.deploymentId, plan.modelPackage.arn);
+  const configOutcome = await createEndpointConfigUnlessExists(deps.sageMaker, {
+    EndpointConfigName: configName,
+    ProductionVariants: [greenProductionVariant(plan, 1)],
+    Tags: tags,
+  });
+  deps.logger.info(`Endpoint config ${configOutcome}`, { endpointConfigName: configName });
+
+  const existing = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
+  if (existing) {
+    assertCreatedByThisRollout(existing, configName);
+    deps.logger.info('Endpoint already created by an earlier attempt: not created again', { status: existing.EndpointStatus });
+    return configName;
+  }
+  const endpointOutcome = await whenEndpointConfigVisible(
+    () =>
+      createUnlessExists('endpoint', () =>
+        deps.sageMaker.send(new CreateEndpointCommand({ EndpointName: plan.endpointName, EndpointConfigName: configName, Tags: tags })),
+      ),
+    deps.configVisibility,
+  );
+  if (endpointOutcome === 'existing') {
+    // Created between our Describe and our Create: ours only if it runs our config.
+    const raced = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
+    if (raced) assertCreatedByThisRollout(raced, configName);
+  }
+  deps.logger.info(`Endpoint ${endpointOutcome}`, { endpointConfigName: configName });
+  return configName;
+}
+
+/** An endpoint found on a first deployment is ours only if it runs (or is being created on) this rollout's config. */
+function assertCreatedByThisRollout(endpoint: DescribeEndpointOutput, configName: string): void {
+  if (endpoint.EndpointConfigName === configName || endpoint.PendingDeploymentSummary?.EndpointConfigName === configName) return;
+  throw new EndpointNotReady(
+    `The rollout planned a first deployment, but ${endpointState(endpoint)}: it was created outside this rollout and is not touched.`,
+  );
+}
+
+/** Blue and green side by side, blue keeping all the traffic. Returns the config requested. */
+async function addGreenBesideBlue(plan: RolloutPlan, blue: BlueVariant, deps: ProvisionGreenDependencies): Promise<string> {
+  const configName = plan.green.transitionEndpointConfigName;
+  const blueConfig = await describeEndpointConfigIfExists(deps.sageMaker, blue.endpointConfigName);
+  if (!blueConfig) {
+    throw new EndpointNotReady(`Blue's endpoint config ${blue.endpointConfigName} no longer exists: blue cannot be copied.`);
+  }
+  const configOutcome = await createEndpointConfigUnlessExists(deps.sageMaker, transitionEndpointConfigInput(plan, blue, blueConfig));
+  deps.logger.info(`Transition endpoint config ${configOutcome}`, { endpointConfigName: configName });
+
+  const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
+  if (!endpoint) throw new EndpointNotReady(`Endpoint ${plan.endpointName} no longer exists: green cannot be added beside blue.`);
+  const pendingConfigName = endpoint.PendingDeploymentSummary?.EndpointConfigName;
+  if (endpoint.EndpointConfigName === configName || pendingConfigName === configName) {
+    deps.logger.info('Endpoint already on (or updating to) the transition config: UpdateEndpoint not called again', {
+      status: endpoint.EndpointStatus,
+    });
+    return configName;
+  }
+  if (endpoint.EndpointStatus === 'Updating' && pendingConfigName === undefined) {
+    // An update without a pending deployment summary: taken for the one an earlier attempt started (a
+    // second UpdateEndpoint would be refused anyway). If it was not ours, check-endpoint sees the endpoint
+    // end on another config and the rollout rolls back.
+    deps.logger.warn('Endpoint already Updating: UpdateEndpoint not called again', { endpointConfigName: endpoint.EndpointConfigName });
+    return configName;
+  }
+  if (endpoint.EndpointStatus !== 'InService' || endpoint.EndpointConfigName !== blue.endpointConfigName) {
+    throw new EndpointNotReady(
+      `Green cannot be added: ${endpointState(endpoint)}${pendingConfigName ? ` (updating to ${pendingConfigName})` : ''}, ` +
+        `but the rollout planned from InService on ${blue.endpointConfigName}: the endpoint changed outside this rollout.`,
+    );
+  }
+  try {
+    await whenEndpointConfigVisible(
+      () => deps.sageMaker.send(new UpdateEndpointCommand({ EndpointName: plan.endpointName, EndpointConfigName: configName })),
+      deps.configVisibility,
+    );
+  } catch (error) {
+    if (!isEndpointBusyError(error)) throw error;
+    // Our own earlier attempt won the race between Describe and Update.
+    deps.logger.warn('Endpoint became busy before UpdateEndpoint: taken as the update already requested');
+    return configName;
+  }
+  deps.logger.info('UpdateEndpoint to the transition config requested', { endpointConfigName: configName });
+  return configName;
+}

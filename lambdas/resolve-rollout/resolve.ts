@@ -1,0 +1,220 @@
+/**
+ * Plans a rollout from an approval event: checks the event, the model package and the endpoint, and decides
+ * names, blue (what serves now) and green (what will). Read-only: every rejection leaves AWS unchanged.
+ */
+import type {
+  DescribeEndpointOutput,
+  DescribeModelPackageOutput,
+  ModelPackageContainerDefinition,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { z } from 'zod';
+import { findTarget, type DeploymentTarget, type RolloutConfig } from '../shared/config';
+import { EndpointNotReady, ModelPackageInvalid, ModelPackageNotApproved, TargetNotConfigured } from '../shared/errors';
+import { ModelPackageStateChangeEventSchema } from '../shared/events';
+import type { StepLogger } from '../shared/logger';
+import { definedOnly } from '../shared/objects';
+import { deploymentIdFor, rolloutNames, type RolloutNames } from '../shared/names';
+import { parseInput, RolloutPlanSchema, type BlueVariant, type Container, type RolloutPlan } from '../shared/plan';
+import {
+  describeEndpointConfigIfExists,
+  describeEndpointIfExists,
+  describeModelPackageIfExists,
+  failureReasonSuffix,
+  findVariant,
+  variantList,
+} from '../shared/sagemaker';
+
+export const STEP = 'resolve-rollout';
+
+/** What the "Resolve rollout" state passes: the raw event and the execution's ARN. */
+export const ResolveRolloutInputSchema = z.object({
+  event: ModelPackageStateChangeEventSchema,
+  executionArn: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+});
+export type ResolveRolloutInput = z.infer<typeof ResolveRolloutInputSchema>;
+
+export interface ResolveRolloutDependencies {
+  readonly sageMaker: SageMakerClient;
+  /** The deployment targets (from the function's environment). */
+  readonly config: RolloutConfig;
+  readonly logger: StepLogger;
+}
+
+/** The plan of the rollout `input` asks for, validated against RolloutPlanSchema. */
+export async function resolveRollout(input: ResolveRolloutInput, deps: ResolveRolloutDependencies): Promise<RolloutPlan> {
+  const { detail } = input.event;
+  const packageArn = detail.ModelPackageArn;
+  if (detail.ModelApprovalStatus !== 'Approved') {
+    throw new ModelPackageNotApproved(
+      `Model package ${packageArn} changed to ${detail.ModelApprovalStatus}, not Approved: nothing to deploy.`,
+    );
+  }
+  const target = findTarget(deps.config, detail.ModelPackageGroupName);
+  if (!target) {
+    const configured = deps.config.targets.map((t) => t.modelPackageGroupName).join(', ');
+    throw new TargetNotConfigured(
+      `No deployment target is configured for model package group "${detail.ModelPackageGroupName}" (configured groups: ${configured}).`,
+    );
+  }
+
+  const modelPackage = await describeModelPackageIfExists(deps.sageMaker, packageArn);
+  if (!modelPackage) throw new ModelPackageInvalid(`Model package ${packageArn} does not exist.`);
+  checkPackageMatchesEvent(modelPackage, input);
+  if (modelPackage.ModelApprovalStatus !== 'Approved') {
+    // Events can arrive late or twice: the package's current status decides, not the event's.
+    throw new ModelPackageNotApproved(
+      `Model package ${packageArn} is ${modelPackage.ModelApprovalStatus ?? 'without an approval status'} now, not Approved ` +
+        `(the event is stale): nothing to deploy.`,
+    );
+  }
+  const containers = deployableContainers(modelPackage, target);
+  const supportedContentTypes = modelPackage.InferenceSpecification?.SupportedContentTypes ?? [];
+
+  const deploymentId = deploymentIdFor(input.executionArn);
+  const names = rolloutNames({
+    modelPackageGroupName: detail.ModelPackageGroupName,
+    modelPackageVersion: detail.ModelPackageVersion,
+    endpointName: target.endpointName,
+    deploymentId,
+  });
+
+  const endpoint = await describeEndpointIfExists(deps.sageMaker, target.endpointName);
+  const blue = endpoint ? await blueOf(deps.sageMaker, endpoint, names) : undefined;
+  deps.logger.info(endpoint ? 'Endpoint found: green goes beside blue' : 'Endpoint not found: first deployment', { blue });
+
+  const plan: RolloutPlan = {
+    deploymentId,
+    executionArn: input.executionArn,
+    endpointName: target.endpointName,
+    modelPackage: {
+      arn: packageArn,
+      groupName: detail.ModelPackageGroupName,
+      version: detail.ModelPackageVersion,
+      containers,
+    },
+    modelExecutionRoleArn: target.modelExecutionRoleArn,
+    firstDeployment: blue === undefined,
+    ...(blue ? { blue } : {}),
+    green: {
+      variantName: names.greenVariantName,
+      modelName: names.greenModelName,
+      transitionEndpointConfigName: names.transitionEndpointConfigName,
+      finalEndpointConfigName: names.finalEndpointConfigName,
+      instanceType: target.green.instanceType,
+      instanceCount: target.green.initialInstanceCount,
+      ...definedOnly({
+        volumeSizeInGB: target.green.volumeSizeInGB,
+        modelDataDownloadTimeoutInSeconds: target.green.modelDataDownloadTimeoutInSeconds,
+        containerStartupHealthCheckTimeoutInSeconds: target.green.containerStartupHealthCheckTimeoutInSeconds,
+      }),
+    },
+    policy: {
+      bakeSeconds: target.policy.bakeSeconds,
+      endpointUpdateTimeoutSeconds: target.policy.endpointUpdateTimeoutSeconds,
+      pollIntervalSeconds: target.policy.pollIntervalSeconds,
+    },
+    samplePayload: {
+      body: target.policy.samplePayload.body,
+      contentType: target.policy.samplePayload.contentType ?? supportedContentTypes[0] ?? 'application/json',
+    },
+  };
+  // The plan is the contract with the ASL and every later step: a plan that breaks it fails here, named.
+  return parseInput(RolloutPlanSchema, plan, `${STEP}: planned rollout`);
+}
+
+/** The event names the package by ARN, group and version; names are built from the latter, so they must agree. */
+function checkPackageMatchesEvent(modelPackage: DescribeModelPackageOutput, input: ResolveRolloutInput): void {
+  const { detail } = input.event;
+  const { ModelPackageGroupName: group, ModelPackageVersion: version } = modelPackage;
+  if ((group !== undefined && group !== detail.ModelPackageGroupName) || (version !== undefined && version !== detail.ModelPackageVersion)) {
+    throw new ModelPackageInvalid(
+      `Model package ${detail.ModelPackageArn} is version ${version} of group "${group}", but the event says version ` +
+        `${detail.ModelPackageVersion} of "${detail.ModelPackageGroupName}".`,
+    );
+  }
+}
+
+/** The package's containers as CreateModel will need them; anything this system cannot deploy is rejected here. */
+function deployableContainers(modelPackage: DescribeModelPackageOutput, target: DeploymentTarget): Container[] {
+  const arn = modelPackage.ModelPackageArn;
+  const spec = modelPackage.InferenceSpecification;
+  if (!spec) throw new ModelPackageInvalid(`Model package ${arn} has no InferenceSpecification: there is no container to deploy.`);
+  const containers = spec.Containers ?? [];
+  if (containers.length === 0) {
+    throw new ModelPackageInvalid(`Model package ${arn} has no containers (InferenceSpecification.Containers is empty).`);
+  }
+  const supported = spec.SupportedRealtimeInferenceInstanceTypes ?? [];
+  if (supported.length > 0 && !supported.includes(target.green.instanceType as (typeof supported)[number])) {
+    throw new ModelPackageInvalid(
+      `Model package ${arn} does not support instance type ${target.green.instanceType} for real-time inference ` +
+        `(InferenceSpecification.SupportedRealtimeInferenceInstanceTypes: ${supported.join(', ')}).`,
+    );
+  }
+  return containers.map((container, index) => toContainer(container, `InferenceSpecification.Containers[${index}]`, arn));
+}
+
+function toContainer(container: ModelPackageContainerDefinition, where: string, arn: string | undefined): Container {
+  if (!container.Image) throw new ModelPackageInvalid(`Model package ${arn}: ${where}.Image is missing.`);
+  if (!container.ModelDataUrl && container.ModelDataSource) {
+    // Uncompressed model data (ModelDataSource) is not carried by the plan: deploying without it would
+    // start a container with no model.
+    throw new ModelPackageInvalid(`Model package ${arn}: ${where} gives its model data as ModelDataSource, which this system does not deploy (only ModelDataUrl).`);
+  }
+  return {
+    image: container.Image,
+    ...definedOnly({ modelDataUrl: container.ModelDataUrl, environment: container.Environment }),
+  };
+}
+
+/** Blue: the endpoint's one live variant, as its endpoint config defines it and as it runs now. */
+async function blueOf(sageMaker: SageMakerClient, endpoint: DescribeEndpointOutput, names: RolloutNames): Promise<BlueVariant> {
+  const endpointName = endpoint.EndpointName;
+  if (endpoint.EndpointStatus !== 'InService') {
+    throw new EndpointNotReady(
+      `Endpoint ${endpointName} is ${endpoint.EndpointStatus}${failureReasonSuffix(endpoint)}, not InService: a rollout starts from an InService endpoint.`,
+    );
+  }
+  const liveVariants = endpoint.ProductionVariants ?? [];
+  if (liveVariants.length !== 1) {
+    throw new EndpointNotReady(
+      `Endpoint ${endpointName} has ${liveVariants.length} production variants (${variantList(endpoint)}): a rollout starts from one live variant.`,
+    );
+  }
+  const live = liveVariants[0]!;
+  const variantName = live.VariantName ?? '';
+  if (variantName === names.greenVariantName) {
+    throw new EndpointNotReady(`Endpoint ${endpointName} already serves a variant named ${variantName}, the name planned for green.`);
+  }
+
+  const endpointConfigName = endpoint.EndpointConfigName ?? '';
+  const endpointConfig = await describeEndpointConfigIfExists(sageMaker, endpointConfigName);
+  if (!endpointConfig) {
+    throw new EndpointNotReady(`Endpoint ${endpointName} runs endpoint config ${endpointConfigName}, which no longer exists: blue cannot be copied.`);
+  }
+  const unsupported = [
+    endpointConfig.AsyncInferenceConfig ? 'asynchronous inference (AsyncInferenceConfig)' : undefined,
+    (endpointConfig.ShadowProductionVariants ?? []).length > 0 ? 'shadow variants (ShadowProductionVariants)' : undefined,
+    (endpointConfig.ProductionVariants ?? []).some((v) => v.ServerlessConfig) ? 'a serverless variant (ServerlessConfig)' : undefined,
+  ].filter((feature): feature is string => feature !== undefined);
+  if (unsupported.length > 0) {
+    throw new EndpointNotReady(
+      `Endpoint ${endpointName}'s config ${endpointConfigName} uses ${unsupported.join(' and ')}, which blue/green rollouts do not support.`,
+    );
+  }
+  const configured = findVariant(endpointConfig.ProductionVariants, variantName);
+  if (!configured?.ModelName) {
+    throw new EndpointNotReady(
+      `Endpoint ${endpointName}'s config ${endpointConfigName} has no model for its live variant ${variantName}: blue cannot be copied.`,
+    );
+  }
+  return {
+    variantName,
+    modelName: configured.ModelName,
+    endpointConfigName,
+    ...definedOnly({ instanceType: configured.InstanceType }),
+    // Autoscaling may have moved blue away from its config's initial count and weight: the live values count.
+    instanceCount: live.CurrentInstanceCount ?? live.DesiredInstanceCount ?? configured.InitialInstanceCount ?? 1,
+    weight: live.CurrentWeight ?? live.DesiredWeight ?? configured.InitialVariantWeight ?? 1,
+  };
+}

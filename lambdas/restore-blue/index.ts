@@ -1,0 +1,21 @@
+/**
+ * "Restore blue": one step of the failure path per call (WAIT, RESTORING_WEIGHTS, UPDATING, DELETING,
+ * DONE). Always answers with the same shape; throws RollbackFailed when only an operator can help.
+ */
+import { sageMakerClient } from '../shared/aws-clients';
+import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
+import { parseInput } from '../shared/plan';
+import { restoreBlue, RestoreBlueInputSchema, STEP, type RestoreBlueResult } from './restore';
+
+const logger = createLogger(STEP);
+
+export const handler = async (event: unknown): Promise<RestoreBlueResult> => {
+  setInvocationLogKeys(logger, {});
+  return logFailures(logger, async () => {
+    const input = parseInput(RestoreBlueInputSchema, event, STEP);
+    setInvocationLogKeys(logger, planLogKeys(input.plan));
+    const result = await restoreBlue(input, { sageMaker: sageMakerClient(), logger });
+    logger.info(`Restore: ${result.action}`, { ...result });
+    return result;
+  });
+};

@@ -1,0 +1,120 @@
+/**
+ * Releases blue once green serves everything: an endpoint config with green alone (at the instance count it
+ * runs with now, so an autoscaled green keeps its capacity) and UpdateEndpoint to it. Refuses unless green
+ * carries the traffic and blue carries none: the variant that serves is never the one removed.
+ */
+import { UpdateEndpointCommand, type CreateEndpointConfigInput, type DescribeEndpointConfigOutput, type ProductionVariantSummary, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { z } from 'zod';
+import { EndpointNotReady } from '../shared/errors';
+import type { StepLogger } from '../shared/logger';
+import { definedOnly } from '../shared/objects';
+import { requireBlue, RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
+import {
+  createEndpointConfigUnlessExists,
+  describeEndpointConfigIfExists,
+  describeEndpointIfExists,
+  endpointState,
+  findVariant,
+  isEndpointBusyError,
+  whenEndpointConfigVisible,
+  type ConfigVisibilityRetryOptions,
+} from '../shared/sagemaker';
+import { rolloutTags } from '../shared/tags';
+import { nowIso } from '../shared/time';
+
+export const STEP = 'retire-blue';
+
+export const RetireBlueInputSchema = z.object({ plan: RolloutPlanSchema });
+export type RetireBlueInput = z.infer<typeof RetireBlueInputSchema>;
+
+export interface RetireBlueResult {
+  /** The final config (green alone): check-endpoint waits for it. */
+  readonly requestedEndpointConfigName: string;
+  readonly requestedAt: string;
+}
+
+export interface RetireBlueDependencies {
+  readonly sageMaker: SageMakerClient;
+  readonly logger: StepLogger;
+  /** How UpdateEndpoint waits for the just-created final config. @default 4 attempts, 2 s apart */
+  readonly configVisibility?: ConfigVisibilityRetryOptions;
+}
+
+export async function retireBlue(plan: RolloutPlan, deps: RetireBlueDependencies): Promise<RetireBlueResult> {
+  const blue = requireBlue(plan, STEP);
+  const { transitionEndpointConfigName, finalEndpointConfigName } = plan.green;
+  const result: RetireBlueResult = { requestedEndpointConfigName: finalEndpointConfigName, requestedAt: nowIso() };
+
+  const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
+  if (!endpoint) throw new EndpointNotReady(`Endpoint ${plan.endpointName} does not exist: there is no blue to retire.`);
+  const pendingConfigName = endpoint.PendingDeploymentSummary?.EndpointConfigName;
+  if (endpoint.EndpointConfigName === finalEndpointConfigName || pendingConfigName === finalEndpointConfigName) {
+    deps.logger.info('Endpoint already on (or updating to) the final config: UpdateEndpoint not called again', { status: endpoint.EndpointStatus });
+    return result;
+  }
+  if (endpoint.EndpointStatus === 'Updating' && endpoint.EndpointConfigName === transitionEndpointConfigName && pendingConfigName === undefined) {
+    // Taken for the update an earlier attempt started; check-endpoint verifies where it ends.
+    deps.logger.warn('Endpoint already Updating: UpdateEndpoint not called again');
+    return result;
+  }
+  if (endpoint.EndpointStatus !== 'InService' || endpoint.EndpointConfigName !== transitionEndpointConfigName) {
+    throw new EndpointNotReady(`Blue cannot be retired: ${endpointState(endpoint)}, not InService on the transition config ${transitionEndpointConfigName}.`);
+  }
+  const greenLive = findVariant(endpoint.ProductionVariants, plan.green.variantName);
+  const blueLive = findVariant(endpoint.ProductionVariants, blue.variantName);
+  if (!greenLive || !((greenLive.CurrentWeight ?? 0) > 0) || (blueLive !== undefined && !carriesNoTraffic(blueLive))) {
+    throw new EndpointNotReady(
+      `Blue cannot be retired: green ${plan.green.variantName} has weight ${greenLive?.CurrentWeight ?? 'none'} and blue ` +
+        `${blue.variantName} has weight ${blueLive?.CurrentWeight ?? 'none'}; green must carry the traffic and blue none.`,
+    );
+  }
+
+  const transitionConfig = await describeEndpointConfigIfExists(deps.sageMaker, transitionEndpointConfigName);
+  if (!transitionConfig) throw new EndpointNotReady(`The transition config ${transitionEndpointConfigName} no longer exists: green cannot be copied.`);
+  const configOutcome = await createEndpointConfigUnlessExists(
+    deps.sageMaker,
+    finalEndpointConfigInput(plan, transitionConfig, greenLive),
+  );
+  deps.logger.info(`Final endpoint config ${configOutcome}`, { endpointConfigName: finalEndpointConfigName });
+  try {
+    await whenEndpointConfigVisible(
+      () => deps.sageMaker.send(new UpdateEndpointCommand({ EndpointName: plan.endpointName, EndpointConfigName: finalEndpointConfigName })),
+      deps.configVisibility,
+    );
+  } catch (error) {
+    if (!isEndpointBusyError(error)) throw error;
+    deps.logger.warn('Endpoint became busy before UpdateEndpoint: taken as the update already requested');
+    return result;
+  }
+  deps.logger.info('UpdateEndpoint to the final config requested', { endpointConfigName: finalEndpointConfigName });
+  return result;
+}
+
+/** Green's variant from the transition config, alone, at its live instance count and weight 1. */
+export function finalEndpointConfigInput(
+  plan: RolloutPlan,
+  transitionConfig: DescribeEndpointConfigOutput,
+  greenLive: ProductionVariantSummary,
+): CreateEndpointConfigInput {
+  const greenConfigured = findVariant(transitionConfig.ProductionVariants, plan.green.variantName);
+  if (!greenConfigured) {
+    throw new EndpointNotReady(`The transition config ${plan.green.transitionEndpointConfigName} has no variant ${plan.green.variantName}.`);
+  }
+  return {
+    EndpointConfigName: plan.green.finalEndpointConfigName,
+    ProductionVariants: [
+      {
+        ...greenConfigured,
+        InitialInstanceCount:
+          greenLive.CurrentInstanceCount ?? greenLive.DesiredInstanceCount ?? greenConfigured.InitialInstanceCount ?? plan.green.instanceCount,
+        InitialVariantWeight: 1,
+      },
+    ],
+    ...definedOnly({ DataCaptureConfig: transitionConfig.DataCaptureConfig, KmsKeyId: transitionConfig.KmsKeyId }),
+    Tags: rolloutTags(plan.deploymentId, plan.modelPackage.arn),
+  };
+}
+
+function carriesNoTraffic(variant: ProductionVariantSummary): boolean {
+  return (variant.CurrentWeight ?? 0) === 0 && (variant.DesiredWeight ?? 0) === 0;
+}

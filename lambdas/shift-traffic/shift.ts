@@ -1,0 +1,80 @@
+/**
+ * Gives green its share of the traffic in place (UpdateEndpointWeightsAndCapacities: no fleet redeploy,
+ * blue stays provisioned for a fast rollback). Only on the transition config, where both variants live.
+ */
+import { UpdateEndpointWeightsAndCapacitiesCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { z } from 'zod';
+import { EndpointNotReady } from '../shared/errors';
+import type { StepLogger } from '../shared/logger';
+import { requireBlue, RolloutPlanSchema } from '../shared/plan';
+import { describeEndpointIfExists, endpointState, findVariant } from '../shared/sagemaker';
+import { nowIso } from '../shared/time';
+import { weightsEqual, weightsForGreenShare } from '../shared/traffic';
+
+export const STEP = 'shift-traffic';
+
+export const ShiftTrafficInputSchema = z.object({
+  plan: RolloutPlanSchema,
+  greenShare: z.number({ error: 'must be a number' }).gt(0, 'must be > 0').lte(1, 'must be <= 1'),
+});
+export type ShiftTrafficInput = z.infer<typeof ShiftTrafficInputSchema>;
+
+export interface ShiftTrafficResult {
+  /** The config the weights were set on (the transition config): check-endpoint waits for it. */
+  readonly requestedEndpointConfigName: string;
+  readonly requestedAt: string;
+  /** Green's share of the traffic that was requested. */
+  readonly greenShare: number;
+}
+
+export async function shiftTraffic(
+  input: ShiftTrafficInput,
+  deps: { readonly sageMaker: SageMakerClient; readonly logger: StepLogger },
+): Promise<ShiftTrafficResult> {
+  const { plan, greenShare } = input;
+  const blue = requireBlue(plan, STEP);
+  const configName = plan.green.transitionEndpointConfigName;
+  const result: ShiftTrafficResult = { requestedEndpointConfigName: configName, requestedAt: nowIso(), greenShare };
+  if (blue.weight === 0 && greenShare < 1) {
+    throw new EndpointNotReady(`Blue ${blue.variantName} had weight 0: green cannot get ${greenShare} of the traffic without changing blue.`);
+  }
+  const weights = weightsForGreenShare(blue.weight, greenShare);
+
+  const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
+  if (!endpoint) throw new EndpointNotReady(`Endpoint ${plan.endpointName} does not exist: no traffic to shift.`);
+  if (endpoint.EndpointConfigName !== configName) {
+    throw new EndpointNotReady(`Traffic can only shift on the transition config ${configName}, but ${endpointState(endpoint)}.`);
+  }
+  const blueLive = findVariant(endpoint.ProductionVariants, blue.variantName);
+  const greenLive = findVariant(endpoint.ProductionVariants, plan.green.variantName);
+  if (!blueLive || !greenLive) {
+    throw new EndpointNotReady(
+      `Endpoint ${plan.endpointName} on ${configName} lacks ${blueLive ? `green ${plan.green.variantName}` : `blue ${blue.variantName}`}.`,
+    );
+  }
+  const desiredBlue = blueLive.DesiredWeight ?? blueLive.CurrentWeight;
+  const desiredGreen = greenLive.DesiredWeight ?? greenLive.CurrentWeight;
+  if (
+    desiredBlue !== undefined &&
+    desiredGreen !== undefined &&
+    weightsEqual(desiredBlue, weights.blueWeight) &&
+    weightsEqual(desiredGreen, weights.greenWeight)
+  ) {
+    deps.logger.info('Endpoint already has these desired weights: not requested again', { status: endpoint.EndpointStatus, ...weights });
+    return result;
+  }
+  if (endpoint.EndpointStatus !== 'InService') {
+    throw new EndpointNotReady(`Weights cannot change now: ${endpointState(endpoint)}.`);
+  }
+  await deps.sageMaker.send(
+    new UpdateEndpointWeightsAndCapacitiesCommand({
+      EndpointName: plan.endpointName,
+      DesiredWeightsAndCapacities: [
+        { VariantName: blue.variantName, DesiredWeight: weights.blueWeight },
+        { VariantName: plan.green.variantName, DesiredWeight: weights.greenWeight },
+      ],
+    }),
+  );
+  deps.logger.info('Weights requested', { ...weights, greenShare });
+  return result;
+}

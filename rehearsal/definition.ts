@@ -1,0 +1,57 @@
+/**
+ * The state machine definition as Step Functions receives it: the ASL file from state-machines/ with the
+ * definition substitutions applied textually, as CloudFormation's DefinitionSubstitutions does.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROLLOUT_STEPS, type RolloutStep } from '../lambdas/steps';
+
+export const ROLLOUT_ASL_PATH = join(__dirname, '..', 'state-machines', 'rollout.asl.json');
+
+/** The function name each step has in the rehearsal's pretend account (mirrors the deployed names' shape). */
+export function rehearsalFunctionArn(step: RolloutStep, region: string, accountId: string): string {
+  return `arn:aws:lambda:${region}:${accountId}:function:sagemaker-blue-green-${step.dir}`;
+}
+
+/** Replaces every `${Name}` in `text`; a placeholder without a value is an error, as in CloudFormation. */
+export function applySubstitutions(text: string, substitutions: Readonly<Record<string, string>>): string {
+  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_match, key: string) => {
+    const value = substitutions[key];
+    if (value === undefined) throw new Error(`state machine definition uses \${${key}}, which has no substitution`);
+    return value;
+  });
+}
+
+export interface LoadedDefinition {
+  /** The parsed definition, substitutions applied. */
+  readonly definition: Record<string, unknown> & { States: Record<string, Record<string, unknown>> };
+  /** Function ARN -> step, to dispatch Task states to handlers. */
+  readonly stepsByFunctionArn: ReadonlyMap<string, RolloutStep>;
+}
+
+export function loadRolloutDefinition(region: string, accountId: string, path = ROLLOUT_ASL_PATH): LoadedDefinition {
+  const substitutions: Record<string, string> = {};
+  const stepsByFunctionArn = new Map<string, RolloutStep>();
+  for (const step of ROLLOUT_STEPS) {
+    const arn = rehearsalFunctionArn(step, region, accountId);
+    substitutions[step.substitution] = arn;
+    stepsByFunctionArn.set(arn, step);
+  }
+  const definition = JSON.parse(applySubstitutions(readFileSync(path, 'utf8'), substitutions));
+  return { definition, stepsByFunctionArn };
+}
+
+/** Every Task state, including those nested in Map and Parallel states, by name. */
+export function taskStates(states: Record<string, Record<string, unknown>>): Map<string, Record<string, unknown>> {
+  const found = new Map<string, Record<string, unknown>>();
+  const visit = (group: Record<string, Record<string, unknown>>) => {
+    for (const [name, state] of Object.entries(group)) {
+      if (state.Type === 'Task') found.set(name, state);
+      const processor = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, Record<string, unknown>> } | undefined;
+      if (processor?.States) visit(processor.States);
+      for (const branch of (state.Branches as Array<{ States: Record<string, Record<string, unknown>> }> | undefined) ?? []) visit(branch.States);
+    }
+  };
+  visit(states);
+  return found;
+}

@@ -1,0 +1,74 @@
+/**
+ * Runs the rollout's handlers in process the way Lambda runs them behind a `lambda:invoke` Task: the payload
+ * and the result cross a JSON boundary, and a thrown error reaches Step Functions as Lambda reports it
+ * (Error = errorType = the error's name, Cause = the JSON error document), so Catch, Retry, ErrorPath and
+ * CausePath behave as they do in AWS.
+ */
+import { join } from 'node:path';
+import type { RolloutStep } from '../lambdas/steps';
+
+export type StepHandler = (event: unknown) => Promise<unknown>;
+
+export interface LambdaInvocation {
+  readonly stateName: string;
+  readonly step: string;
+  readonly startedAtMs: number;
+  readonly endedAtMs: number;
+  readonly input: unknown;
+  readonly output?: unknown;
+  readonly error?: { readonly errorType: string; readonly errorMessage: string };
+}
+
+/** The error a failed `lambda:invoke` Task raises: its name is the function's errorType. */
+export class LambdaFunctionError extends Error {
+  constructor(errorType: string, errorMessage: string) {
+    super(JSON.stringify({ errorType, errorMessage, trace: [] }));
+    this.name = errorType;
+  }
+}
+
+/** Loads `lambdas/<dir>/index.ts` and returns its `handler`. */
+export function loadStepHandler(step: RolloutStep): StepHandler {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(join(__dirname, '..', 'lambdas', step.dir, 'index')) as { handler?: StepHandler };
+  if (typeof module.handler !== 'function') throw new Error(`lambdas/${step.dir}/index.ts exports no handler`);
+  return module.handler;
+}
+
+export interface LocalLambdaOptions {
+  readonly taskStates: ReadonlyMap<string, Record<string, unknown>>;
+  readonly stepsByFunctionArn: ReadonlyMap<string, RolloutStep>;
+  readonly handlerFor: (step: RolloutStep) => StepHandler;
+  /** Called after each invocation, success or failure (the rehearsal's timeline and call counts). */
+  readonly onInvocation?: (invocation: LambdaInvocation) => void;
+}
+
+/** `taskResourceLocalHandlers` for aws-local-stepfunctions: one per Task state, dispatching on FunctionName. */
+export function localTaskHandlers(options: LocalLambdaOptions): Record<string, (input: unknown) => Promise<unknown>> {
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [stateName, state] of options.taskStates) {
+    if (state.Resource !== 'arn:aws:states:::lambda:invoke') {
+      throw new Error(`state "${stateName}": the rehearsal runs lambda:invoke Tasks only, not ${String(state.Resource)}`);
+    }
+    handlers[stateName] = async (input: unknown) => {
+      const { FunctionName, Payload } = (input ?? {}) as { FunctionName?: string; Payload?: unknown };
+      const step = FunctionName ? options.stepsByFunctionArn.get(FunctionName) : undefined;
+      // Lambda's own error for an unknown function, so a wrong substitution fails the way it would in AWS.
+      if (!step) throw new LambdaFunctionError('Lambda.ResourceNotFoundException', `Function not found: ${FunctionName}`);
+      const event = JSON.parse(JSON.stringify(Payload ?? null));
+      const startedAtMs = Date.now();
+      try {
+        const result = await options.handlerFor(step)(event);
+        const output = result === undefined ? null : JSON.parse(JSON.stringify(result));
+        options.onInvocation?.({ stateName, step: step.dir, startedAtMs, endedAtMs: Date.now(), input: event, output });
+        return { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 };
+      } catch (error) {
+        const errorType = error instanceof Error ? error.name : 'Error';
+        const errorMessage = error instanceof Error ? error.message : String(error);
+        options.onInvocation?.({ stateName, step: step.dir, startedAtMs, endedAtMs: Date.now(), input: event, error: { errorType, errorMessage } });
+        throw new LambdaFunctionError(errorType, errorMessage);
+      }
+    };
+  }
+  return handlers;
+}

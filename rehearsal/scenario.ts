@@ -1,0 +1,167 @@
+/**
+ * Rehearsal scenarios: the documented JSON format of `--scenario-file`, and the built-in scenarios in
+ * rehearsal/scenarios/*.json (which use the same format). A scenario describes the world before the
+ * approval (registry, endpoint, how each model version behaves), what happens (deliveries of approval
+ * events, injected faults) and, for the built-ins, the outcome it should end with.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+
+export const SCENARIO_DIR = join(__dirname, 'scenarios');
+
+const ModelBehaviourSchema = z
+  .object({
+    /** Latency of a warm instance, milliseconds. @default { p50: 40, p99: 90 } */
+    latencyMs: z.object({ p50: z.number().positive(), p99: z.number().positive() }).strict().optional(),
+    /** The first `requests` invocations of a freshly deployed fleet are up to `factor` times slower. */
+    coldStart: z.object({ factor: z.number().min(1), requests: z.number().int().min(1) }).strict().optional(),
+    /** Fraction of invocations answered with a ModelError (container status 500). @default 0 */
+    errorRate: z.number().min(0).max(1).optional(),
+    /** The score the model returns (`{"score": x}`), normally distributed. @default { mean: 0.3, stdDev: 0.1 } */
+    prediction: z.object({ mean: z.number(), stdDev: z.number().min(0) }).strict().optional(),
+    /** The container never passes its health check: the endpoint update that adds it is rolled back. */
+    failsHealthCheck: z.boolean().optional(),
+  })
+  .strict();
+
+const ModelPackageSchema = z
+  .object({
+    version: z.number().int().min(1),
+    /** @default 'Approved' */
+    approvalStatus: z.enum(['Approved', 'Rejected', 'PendingManualApproval']).default('Approved'),
+    /** @default a PyTorch GPU inference image */
+    image: z.string().optional(),
+    /** @default s3://sagemaker-models-<account>/<group>/v<version>/model.tar.gz */
+    modelDataUrl: z.string().optional(),
+    /** The package has no InferenceSpecification (cannot be deployed). @default false */
+    withoutInferenceSpecification: z.boolean().default(false),
+    supportedContentTypes: z.array(z.string()).optional(),
+    supportedRealtimeInferenceInstanceTypes: z.array(z.string()).optional(),
+    /** How this version serves once deployed. */
+    behaviour: ModelBehaviourSchema.default({}),
+  })
+  .strict();
+
+const LiveEndpointSchema = z
+  .object({
+    /** The model package version blue serves. */
+    liveVersion: z.number().int().min(1),
+    /** @default 'v<liveVersion>-00000000' */
+    variantName: z.string().optional(),
+    /** @default 'ml.g5.xlarge' */
+    instanceType: z.string().default('ml.g5.xlarge'),
+    /** @default 2 */
+    instanceCount: z.number().int().min(1).default(2),
+    /** @default 1 */
+    weight: z.number().min(0).default(1),
+    /** Blue's model and config were created by an earlier rollout of this system (tagged as such). @default true */
+    managedBySystem: z.boolean().default(true),
+  })
+  .strict();
+
+const DeliverySchema = z
+  .object({
+    /** Virtual second at which EventBridge delivers the event. @default 0 */
+    atSecond: z.number().min(0).default(0),
+    /** @default the highest version in modelPackages */
+    version: z.number().int().min(1).optional(),
+    /** @default 'Approved' */
+    approvalStatus: z.enum(['Approved', 'Rejected', 'PendingManualApproval']).default('Approved'),
+    /** @default the target's group */
+    modelPackageGroupName: z.string().optional(),
+  })
+  .strict();
+
+const FaultSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('api-error'),
+      service: z.enum(['sagemaker', 'sagemaker-runtime']),
+      operation: z.string().min(1),
+      error: z.string().min(1),
+      message: z.string().optional(),
+      times: z.number().int().min(1).optional(),
+      after: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('update-rollback'),
+      endpointConfigName: z.string().optional(),
+      reason: z.string().optional(),
+      times: z.number().int().min(1).optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('create-failure'), reason: z.string().optional() }).strict(),
+]);
+
+export const OUTCOMES = ['PROMOTED', 'ROLLED_BACK', 'FAILED', 'IGNORED'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'name: lower-case letters, digits and hyphens'),
+    description: z.string().min(1),
+    /** Seeds every random draw (latencies, errors, predictions). @default 1 */
+    seed: z.number().int().default(1),
+    /** Overrides merged into the first configured target (e.g. { "policy": { "bakeSeconds": 60 } }). */
+    target: z.record(z.string(), z.unknown()).optional(),
+    /** The model registry's packages in the target's group. */
+    modelPackages: z.array(ModelPackageSchema).min(1),
+    /** The live endpoint before the approval, or null when it does not exist yet (first deployment). */
+    endpoint: LiveEndpointSchema.nullable(),
+    /** Approval events EventBridge delivers. @default one approval of the highest version at second 0 */
+    deliveries: z.array(DeliverySchema).min(1).default([{ atSecond: 0, approvalStatus: 'Approved' }]),
+    /** Durations of SageMaker operations, virtual seconds (see rehearsal/sim/world.ts EndpointTimings). */
+    timings: z
+      .object({
+        createEndpointSeconds: z.number().min(0).optional(),
+        updateEndpointSeconds: z.number().min(0).optional(),
+        updateWeightsSeconds: z.number().min(0).optional(),
+        deleteEndpointSeconds: z.number().min(0).optional(),
+        apiLatencyMs: z.number().min(0).optional(),
+      })
+      .strict()
+      .default({}),
+    /** Faults the simulation injects. */
+    faults: z.array(FaultSchema).default([]),
+    /** What the scenario should end with (built-ins are tested against it). */
+    expect: z.object({ outcome: z.enum(OUTCOMES), error: z.string().optional() }).strict().optional(),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type ModelPackageSpec = Scenario['modelPackages'][number];
+
+/** Parses a scenario; errors name the file and the field. */
+export function parseScenario(raw: unknown, source: string): Scenario {
+  const result = ScenarioSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new Error(`Invalid scenario ${source}:\n  ${lines.join('\n  ')}`);
+}
+
+export function readScenarioFile(path: string): Scenario {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`Cannot read scenario file ${path}: ${(e as Error).message}`);
+  }
+  return parseScenario(raw, path);
+}
+
+export function builtInScenarioNames(): string[] {
+  return readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
+}
+
+export function builtInScenario(name: string): Scenario {
+  const names = builtInScenarioNames();
+  if (!names.includes(name)) throw new Error(`Unknown scenario "${name}". Built-in scenarios: ${names.join(', ')}`);
+  return readScenarioFile(join(SCENARIO_DIR, `${name}.json`));
+}

@@ -1,0 +1,91 @@
+/**
+ * Errors the simulation answers with. Each one is rendered on the wire the way AWS renders it (error
+ * name in the `x-amzn-errortype` header and in the JSON body), so the real SDK clients turn it into an
+ * exception with the same `name`, `message` and `$metadata.httpStatusCode` that AWS would produce.
+ */
+
+/** The two services the simulation answers for. */
+export type SimService = 'sagemaker' | 'sagemaker-runtime';
+
+/**
+ * HTTP status AWS uses for each error name the simulation can produce. Names not listed answer 400
+ * (a client error), except names that read as server faults (`Internal...`), which answer 500.
+ */
+const HTTP_STATUS_BY_ERROR: Readonly<Record<string, number>> = {
+  ValidationException: 400,
+  SerializationException: 400,
+  UnknownOperationException: 400,
+  ThrottlingException: 400,
+  ResourceLimitExceeded: 400,
+  ResourceNotFound: 400,
+  ResourceInUse: 400,
+  AccessDeniedException: 400,
+  ConflictException: 409,
+  InternalFailure: 500,
+  ServiceUnavailable: 503,
+  InternalDependencyException: 530,
+  // SageMaker Runtime (restJson1): status codes from the service model's httpError traits.
+  ValidationError: 400,
+  ModelError: 424,
+  ModelNotReadyException: 429,
+};
+
+/** The HTTP status AWS answers `errorName` with. */
+export function httpStatusFor(errorName: string): number {
+  const known = HTTP_STATUS_BY_ERROR[errorName];
+  if (known !== undefined) return known;
+  return /^Internal/.test(errorName) ? 500 : 400;
+}
+
+/** A plausible message for an error injected by a fault rule that did not give one. */
+export function defaultMessageFor(errorName: string): string {
+  switch (errorName) {
+    case 'ThrottlingException':
+      return 'Rate exceeded';
+    case 'ResourceLimitExceeded':
+      return 'The account-level service limit for this resource type has been exceeded.';
+    case 'InternalFailure':
+      return 'An internal error occurred. Try again.';
+    case 'ServiceUnavailable':
+      return 'The service is unavailable. Try again later.';
+    case 'ModelNotReadyException':
+      return 'Model is not ready to serve inference requests. Try again later.';
+    case 'ModelError':
+      return 'Received server error (500) from primary with message "Internal Server Error".';
+    default:
+      return `${errorName} (simulated)`;
+  }
+}
+
+/** An error answered by a simulated AWS service. */
+export class AwsServiceError extends Error {
+  /** The HTTP status of the error response. */
+  readonly httpStatus: number;
+  /**
+   * Extra members of the JSON error body, besides the message (e.g. ModelError's OriginalStatusCode).
+   * @default {}
+   */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    /** The AWS error name (`ValidationException`, `ModelError`, ...): the SDK exception's `name`. */
+    readonly code: string,
+    message: string,
+    options: { readonly httpStatus?: number; readonly details?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+    this.name = code;
+    this.httpStatus = options.httpStatus ?? httpStatusFor(code);
+    this.details = options.details ?? {};
+  }
+}
+
+/** SageMaker's catch-all client error. */
+export function validationException(message: string): AwsServiceError {
+  return new AwsServiceError('ValidationException', message);
+}
+
+/** SageMaker Runtime's client error (note: `ValidationError`, not `ValidationException`). */
+export function runtimeValidationError(message: string): AwsServiceError {
+  return new AwsServiceError('ValidationError', message);
+}

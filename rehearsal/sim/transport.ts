@@ -1,0 +1,206 @@
+/**
+ * The HTTP transport the SDK clients use in the rehearsal: one RequestHandler that answers for SageMaker
+ * (awsJson1_1) and SageMaker Runtime (restJson1) from the simulation. It decodes requests and encodes
+ * responses exactly as the services do on the wire, so the SDK's own serializers, retry strategy and
+ * error parsing run unchanged.
+ */
+import { Readable } from 'node:stream';
+import { HttpResponse, type HttpHandlerOptions, type HttpRequest } from '@smithy/protocol-http';
+import type { RequestHandler, RequestHandlerOutput } from '@smithy/types';
+import { nowMs, sleep, type AbortSignalLike } from './clock';
+import { AwsServiceError, type SimService } from './errors';
+import type { FaultInjector } from './faults';
+import type { SageMakerRuntimeSimulation } from './runtime';
+import type { SageMakerSimulation } from './sagemaker';
+
+/** One API call the simulation received. */
+export interface AwsCallRecord {
+  readonly service: SimService;
+  readonly operation: string;
+  /** SageMaker: the JSON body (the raw text if it is not JSON). Runtime: {EndpointName, TargetVariant, ContentType, Accept, Body}. */
+  readonly input: unknown;
+  /** When the call arrived (virtual epoch ms). */
+  readonly atMs: number;
+  /** The error name the call was answered with; absent on success. */
+  error?: string;
+}
+
+export interface SimulatedTransportOptions {
+  readonly region: string;
+  readonly sagemaker: SageMakerSimulation;
+  readonly runtime: SageMakerRuntimeSimulation;
+  readonly faults: FaultInjector;
+  /** Every SageMaker control-plane call waits this long before answering. */
+  readonly apiLatencyMs: number;
+  /** Where every call is recorded, in arrival order. */
+  readonly calls: AwsCallRecord[];
+}
+
+const SAGEMAKER_TARGET_PREFIX = 'SageMaker.';
+const INVOCATIONS_PATH = /^\/endpoints\/([^/]+)\/invocations\/?$/;
+
+export class SimulatedTransport implements RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions> {
+  readonly metadata = { handlerProtocol: 'h1' };
+  private readonly sagemakerHost: string;
+  private readonly runtimeHost: string;
+  private requestCount = 0;
+
+  constructor(private readonly options: SimulatedTransportOptions) {
+    this.sagemakerHost = `api.sagemaker.${options.region}.amazonaws.com`;
+    this.runtimeHost = `runtime.sagemaker.${options.region}.amazonaws.com`;
+  }
+
+  async handle(request: HttpRequest, handlerOptions?: HttpHandlerOptions): Promise<RequestHandlerOutput<HttpResponse>> {
+    const signal = handlerOptions?.abortSignal as AbortSignalLike | undefined;
+    const body = await readBody(request.body);
+    if (request.hostname === this.sagemakerHost) return { response: await this.handleSageMaker(request, body, signal) };
+    if (request.hostname === this.runtimeHost) return { response: await this.handleRuntime(request, body, signal) };
+    // A client configured for another region or service: fail loudly, as a DNS failure would.
+    const error = new Error(`getaddrinfo ENOTFOUND ${request.hostname} (the AWS simulation serves ${this.sagemakerHost} and ${this.runtimeHost})`);
+    Object.assign(error, { code: 'ENOTFOUND' });
+    throw error;
+  }
+
+  /** Nothing to release: the transport holds no sockets. */
+  destroy(): void {}
+
+  private async handleSageMaker(request: HttpRequest, body: Uint8Array, signal?: AbortSignalLike): Promise<HttpResponse> {
+    const target = headerValue(request, 'x-amz-target') ?? '';
+    const operation = target.startsWith(SAGEMAKER_TARGET_PREFIX) ? target.slice(SAGEMAKER_TARGET_PREFIX.length) : target;
+    const text = new TextDecoder().decode(body);
+    let input: unknown = text;
+    let decodeError: AwsServiceError | undefined;
+    try {
+      input = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      decodeError = new AwsServiceError('SerializationException', 'Unexpected character in the request body: it is not valid JSON.');
+    }
+    const record: AwsCallRecord = { service: 'sagemaker', operation, input, atMs: nowMs() };
+    this.options.calls.push(record);
+    const fault = this.options.faults.apiErrorFor('sagemaker', operation);
+
+    await sleep(this.options.apiLatencyMs, signal);
+
+    try {
+      if (!target.startsWith(SAGEMAKER_TARGET_PREFIX)) {
+        throw new AwsServiceError('UnknownOperationException', `The requested operation ${target || '(no X-Amz-Target)'} is not recognized by the service.`);
+      }
+      if (decodeError) throw decodeError;
+      if (fault) throw fault;
+      const output = this.options.sagemaker.execute(operation, input);
+      return this.response(200, { 'content-type': 'application/x-amz-json-1.1' }, JSON.stringify(output));
+    } catch (error) {
+      // Anything but a service error is a bug in the simulation: let it surface as is.
+      if (!(error instanceof AwsServiceError)) throw error;
+      record.error = error.code;
+      return this.response(
+        error.httpStatus,
+        { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': error.code },
+        JSON.stringify({ __type: error.code, message: error.message, ...error.details }),
+      );
+    }
+  }
+
+  private async handleRuntime(request: HttpRequest, body: Uint8Array, signal?: AbortSignalLike): Promise<HttpResponse> {
+    const match = INVOCATIONS_PATH.exec(request.path);
+    const operation = match && request.method.toUpperCase() === 'POST' ? 'InvokeEndpoint' : `${request.method} ${request.path}`;
+    const endpointName = match ? decodeURIComponent(match[1]!) : '';
+    const targetVariant = headerValue(request, 'x-amzn-sagemaker-target-variant');
+    const contentType = headerValue(request, 'content-type');
+    const accept = headerValue(request, 'accept');
+    const customAttributes = headerValue(request, 'x-amzn-sagemaker-custom-attributes');
+    const record: AwsCallRecord = {
+      service: 'sagemaker-runtime',
+      operation,
+      input: definedOnly({
+        EndpointName: endpointName,
+        TargetVariant: targetVariant,
+        ContentType: contentType,
+        Accept: accept,
+        Body: new TextDecoder().decode(body),
+      }),
+      atMs: nowMs(),
+    };
+    this.options.calls.push(record);
+
+    try {
+      if (operation !== 'InvokeEndpoint') {
+        throw new AwsServiceError('UnknownOperationException', `No operation is bound to ${operation}.`, { httpStatus: 404 });
+      }
+      const fault = this.options.faults.apiErrorFor('sagemaker-runtime', operation);
+      if (fault) throw fault;
+      const result = await this.options.runtime.invoke(
+        {
+          endpointName,
+          body,
+          ...(contentType !== undefined ? { contentType } : {}),
+          ...(accept !== undefined ? { accept } : {}),
+          ...(targetVariant !== undefined ? { targetVariant } : {}),
+          ...(customAttributes !== undefined ? { customAttributes } : {}),
+        },
+        signal,
+      );
+      return this.response(
+        200,
+        { 'content-type': result.contentType, 'x-amzn-invoked-production-variant': result.invokedProductionVariant },
+        result.body,
+      );
+    } catch (error) {
+      if (!(error instanceof AwsServiceError)) throw error;
+      record.error = error.code;
+      return this.response(
+        error.httpStatus,
+        { 'content-type': 'application/json', 'x-amzn-errortype': error.code },
+        JSON.stringify({ Message: error.message, ...error.details }),
+      );
+    }
+  }
+
+  private response(statusCode: number, headers: Record<string, string>, body: string | Uint8Array): HttpResponse {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
+    this.requestCount += 1;
+    return new HttpResponse({
+      statusCode,
+      headers: {
+        ...headers,
+        'content-length': String(bytes.byteLength),
+        'x-amzn-requestid': `00000000-0000-4000-8000-${this.requestCount.toString(16).padStart(12, '0')}`,
+        date: new Date(nowMs()).toUTCString(),
+      },
+      // The SDK's node stream collector reads the body as a Readable stream, as from a socket.
+      body: Readable.from([bytes]),
+    });
+  }
+}
+
+function headerValue(request: HttpRequest, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [header, value] of Object.entries(request.headers)) {
+    if (header.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+function definedOnly(record: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/** The request body as bytes, whatever form the SDK gave it (string, bytes, Node or web stream). */
+export async function readBody(body: unknown): Promise<Uint8Array> {
+  if (body === undefined || body === null) return new Uint8Array();
+  if (typeof body === 'string') return new TextEncoder().encode(body);
+  if (body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof (body as Blob).arrayBuffer === 'function' && typeof (body as Blob).size === 'number') {
+    return new Uint8Array(await (body as Blob).arrayBuffer());
+  }
+  if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body as AsyncIterable<unknown>) {
+      chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk as ArrayBufferLike));
+    }
+    return Buffer.concat(chunks);
+  }
+  throw new TypeError(`unsupported request body type: ${Object.prototype.toString.call(body)}`);
+}

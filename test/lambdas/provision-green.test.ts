@@ -1,0 +1,245 @@
+import './support/quiet-logs';
+import 'aws-sdk-client-mock-jest';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  SageMakerClient,
+  UpdateEndpointCommand,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/provision-green';
+import { provisionGreen } from '../../lambdas/provision-green/provision';
+import { createLogger } from '../../lambdas/shared/logger';
+import { rolloutTags } from '../../lambdas/shared/tags';
+import {
+  BLUE,
+  BLUE_CONFIG,
+  BLUE_CONFIG_VARIANT,
+  DATA_CAPTURE_CONFIG,
+  DEPLOYMENT_ID,
+  describedEndpoint,
+  ENDPOINT,
+  errors,
+  IMAGE,
+  KMS_KEY_ID,
+  makeFirstDeploymentPlan,
+  makePlan,
+  MODEL_DATA_URL,
+  NAMES,
+  PACKAGE_ARN,
+  ROLE_ARN,
+  serviceError,
+} from './support/fixtures';
+
+const sageMaker = mockClient(SageMakerClient);
+const TAGS = rolloutTags(DEPLOYMENT_ID, PACKAGE_ARN);
+
+const GREEN_VARIANT = {
+  VariantName: NAMES.greenVariantName,
+  ModelName: NAMES.greenModelName,
+  InstanceType: 'ml.g5.xlarge',
+  InitialInstanceCount: 2,
+  VolumeSizeInGB: 100,
+  ModelDataDownloadTimeoutInSeconds: 1200,
+  ContainerStartupHealthCheckTimeoutInSeconds: 600,
+};
+
+const blueServing = describedEndpoint({
+  configName: BLUE.endpointConfigName,
+  variants: [{ name: BLUE.variantName, currentWeight: 1, currentInstanceCount: 3 }],
+});
+
+beforeEach(() => {
+  sageMaker.reset();
+  sageMaker.on(CreateModelCommand).resolves({ ModelArn: 'arn:aws:sagemaker:us-east-1:123456789012:model/green' });
+  sageMaker.on(CreateEndpointConfigCommand).resolves({ EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/c' });
+  sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: BLUE.endpointConfigName }).resolves(BLUE_CONFIG);
+  sageMaker.on(DescribeEndpointCommand).resolves(blueServing);
+  sageMaker.on(UpdateEndpointCommand).resolves({ EndpointArn: blueServing.EndpointArn });
+  sageMaker.on(CreateEndpointCommand).resolves({ EndpointArn: blueServing.EndpointArn });
+});
+
+describe('provision-green beside blue', () => {
+  test('creates the green model, a transition config with blue as it runs plus green at weight 0, and updates the endpoint', async () => {
+    const before = Date.now();
+    const result = await handler({ plan: makePlan() });
+
+    expect(sageMaker).toHaveReceivedCommandWith(CreateModelCommand, {
+      ModelName: NAMES.greenModelName,
+      ExecutionRoleArn: ROLE_ARN,
+      PrimaryContainer: { Image: IMAGE, ModelDataUrl: MODEL_DATA_URL, Environment: { SAGEMAKER_PROGRAM: 'inference.py' } },
+      Tags: TAGS,
+    });
+    const configInput = sageMaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input;
+    expect(configInput).toEqual({
+      EndpointConfigName: NAMES.transitionEndpointConfigName,
+      ProductionVariants: [
+        // Blue copied field by field (routing, AMI, GPU timeouts), at its live count (3, not its config's 2).
+        { ...BLUE_CONFIG_VARIANT, InitialInstanceCount: 3, InitialVariantWeight: 1 },
+        { ...GREEN_VARIANT, InitialVariantWeight: 0 },
+      ],
+      DataCaptureConfig: DATA_CAPTURE_CONFIG,
+      KmsKeyId: KMS_KEY_ID,
+      Tags: TAGS,
+    });
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 1);
+    expect(sageMaker).toHaveReceivedCommandWith(UpdateEndpointCommand, {
+      EndpointName: ENDPOINT,
+      EndpointConfigName: NAMES.transitionEndpointConfigName,
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointCommand);
+    expect(result.requestedEndpointConfigName).toBe(NAMES.transitionEndpointConfigName);
+    expect(Date.parse(result.requestedAt)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(result.requestedAt)).toBeLessThanOrEqual(Date.now());
+  });
+
+  test('blue keeps the weight and count of the plan; a blue scaled to 0 instances restarts with 1', async () => {
+    await handler({ plan: makePlan({ blue: { ...BLUE, instanceCount: 0, weight: 2.5 } }) });
+    const [blueVariant, greenVariant] = sageMaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input.ProductionVariants!;
+    expect(blueVariant).toMatchObject({ VariantName: BLUE.variantName, InitialInstanceCount: 1, InitialVariantWeight: 2.5 });
+    expect(greenVariant).toMatchObject({ VariantName: NAMES.greenVariantName, InitialVariantWeight: 0 });
+  });
+
+  test('several containers become Containers, not PrimaryContainer', async () => {
+    const plan = makePlan();
+    plan.modelPackage.containers = [{ image: `${IMAGE}-preprocess` }, { image: IMAGE, modelDataUrl: MODEL_DATA_URL }];
+    await handler({ plan });
+    const modelInput = sageMaker.commandCalls(CreateModelCommand)[0]!.args[0].input;
+    expect(modelInput.PrimaryContainer).toBeUndefined();
+    expect(modelInput.Containers).toEqual([{ Image: `${IMAGE}-preprocess` }, { Image: IMAGE, ModelDataUrl: MODEL_DATA_URL }]);
+  });
+
+  test('a retry after everything was created and the update started: reuses them and does not update again', async () => {
+    sageMaker.on(CreateModelCommand).rejects(errors.modelExists(NAMES.greenModelName));
+    sageMaker.on(CreateEndpointConfigCommand).rejects(errors.endpointConfigExists(NAMES.transitionEndpointConfigName));
+    sageMaker.on(DescribeEndpointCommand).resolves({ ...blueServing, EndpointStatus: 'Updating' });
+    const result = await handler({ plan: makePlan() });
+    expect(result.requestedEndpointConfigName).toBe(NAMES.transitionEndpointConfigName);
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test.each([
+    ['InService on the transition config', describedEndpoint({ configName: NAMES.transitionEndpointConfigName, variants: [{ name: BLUE.variantName }, { name: NAMES.greenVariantName, currentWeight: 0 }] })],
+    ['updating to the transition config', { ...blueServing, EndpointStatus: 'Updating' as const, PendingDeploymentSummary: { EndpointConfigName: NAMES.transitionEndpointConfigName } }],
+  ])('a retry with the endpoint %s: no second UpdateEndpoint', async (_state, endpoint) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(endpoint);
+    await handler({ plan: makePlan() });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('a retry whose UpdateEndpoint meets the update an earlier attempt started: accepted', async () => {
+    sageMaker.on(UpdateEndpointCommand).rejects(errors.endpointBusy());
+    await expect(handler({ plan: makePlan() })).resolves.toMatchObject({ requestedEndpointConfigName: NAMES.transitionEndpointConfigName });
+  });
+
+  test('UpdateEndpoint that does not see the new config yet is retried', async () => {
+    sageMaker
+      .on(UpdateEndpointCommand)
+      .rejectsOnce(errors.endpointConfigNotFound(NAMES.transitionEndpointConfigName))
+      .resolves({ EndpointArn: blueServing.EndpointArn });
+    await provisionGreen(makePlan(), { sageMaker: new SageMakerClient({}), logger: createLogger('test'), configVisibility: { delayMs: 0 } });
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 2);
+  });
+
+  test('an endpoint changed outside the rollout (another config) is refused and not updated', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(describedEndpoint({ configName: 'fraud-detector-prod-manual', variants: [{ name: 'manual' }] }));
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({
+      name: 'EndpointNotReady',
+      message: expect.stringMatching(/InService on config fraud-detector-prod-manual.*changed outside this rollout/),
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('an endpoint updating to another config is refused', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves({ ...blueServing, EndpointStatus: 'Updating', PendingDeploymentSummary: { EndpointConfigName: 'someone-else' } });
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(/updating to someone-else/) });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('blue\'s config gone: refused before creating any config', async () => {
+    sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: BLUE.endpointConfigName }).rejects(errors.endpointConfigNotFound(BLUE.endpointConfigName));
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'EndpointNotReady' });
+    expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointConfigCommand);
+  });
+
+  test('the endpoint gone: refused, not created', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(/no longer exists/) });
+    expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointCommand);
+  });
+
+  test('a quota error propagates with its name', async () => {
+    sageMaker.on(UpdateEndpointCommand).rejects(serviceError('ResourceLimitExceeded', 'The account-level service limit ml.g5.xlarge for endpoint usage is 2 Instances'));
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'ResourceLimitExceeded' });
+  });
+});
+
+describe('provision-green on a first deployment', () => {
+  test('creates the model, a config with green alone at weight 1, and the endpoint, all tagged', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    const result = await handler({ plan: makeFirstDeploymentPlan() });
+
+    expect(sageMaker).toHaveReceivedCommandTimes(CreateModelCommand, 1);
+    expect(sageMaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input).toEqual({
+      EndpointConfigName: NAMES.finalEndpointConfigName,
+      ProductionVariants: [{ ...GREEN_VARIANT, InitialVariantWeight: 1 }],
+      Tags: TAGS,
+    });
+    expect(sageMaker).toHaveReceivedCommandWith(CreateEndpointCommand, {
+      EndpointName: ENDPOINT,
+      EndpointConfigName: NAMES.finalEndpointConfigName,
+      Tags: TAGS,
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+    expect(sageMaker).not.toHaveReceivedCommand(DescribeEndpointConfigCommand);
+    expect(result.requestedEndpointConfigName).toBe(NAMES.finalEndpointConfigName);
+  });
+
+  test('a retry after the endpoint was created: not created again', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(
+      describedEndpoint({ status: 'Creating', configName: NAMES.finalEndpointConfigName, variants: [] }),
+    );
+    sageMaker.on(CreateEndpointConfigCommand).rejects(errors.endpointConfigExists(NAMES.finalEndpointConfigName));
+    await expect(handler({ plan: makeFirstDeploymentPlan() })).resolves.toMatchObject({ requestedEndpointConfigName: NAMES.finalEndpointConfigName });
+    expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointCommand);
+  });
+
+  test('an endpoint created meanwhile by someone else: refused, not touched', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(describedEndpoint({ configName: 'fraud-detector-prod-manual', variants: [{ name: 'AllTraffic' }] }));
+    await expect(handler({ plan: makeFirstDeploymentPlan() })).rejects.toMatchObject({
+      name: 'EndpointNotReady',
+      message: expect.stringMatching(/created outside this rollout/),
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointCommand);
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('CreateEndpoint racing our own earlier attempt: "already existing" on our config is accepted', async () => {
+    sageMaker
+      .on(DescribeEndpointCommand)
+      .rejectsOnce(errors.endpointNotFound())
+      .resolves(describedEndpoint({ status: 'Creating', configName: NAMES.finalEndpointConfigName, variants: [] }));
+    sageMaker.on(CreateEndpointCommand).rejects(errors.endpointExists());
+    await expect(handler({ plan: makeFirstDeploymentPlan() })).resolves.toMatchObject({ requestedEndpointConfigName: NAMES.finalEndpointConfigName });
+  });
+});
+
+describe('provision-green input', () => {
+  test.each([
+    [{}, /plan: /],
+    [{ plan: { ...makePlan(), green: { ...makePlan().green, instanceType: 5 } } }, /plan\.green\.instanceType: /],
+    [{ plan: { ...makePlan(), deploymentId: 'not-hex!' } }, /plan\.deploymentId: /],
+  ])('rejects %#, naming the field', async (event, message) => {
+    await expect(handler(event)).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  test('a plan that is not a first deployment but has no blue', async () => {
+    const { blue: _blue, ...plan } = makePlan();
+    await expect(handler({ plan })).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(/plan\.blue: required/) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,294 @@
+import './support/quiet-logs';
+import 'aws-sdk-client-mock-jest';
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelPackageCommand,
+  SageMakerClient,
+  type DescribeModelPackageOutput,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/resolve-rollout';
+import { TARGETS_ENV } from '../../lambdas/shared/config';
+import { deploymentIdFor, rolloutNames } from '../../lambdas/shared/names';
+import { RolloutPlanSchema } from '../../lambdas/shared/plan';
+import {
+  approvalEvent,
+  BLUE,
+  BLUE_CONFIG,
+  BLUE_CONFIG_VARIANT,
+  describedEndpoint,
+  describedEndpointConfig,
+  ENDPOINT,
+  errors,
+  EXECUTION_ARN,
+  GROUP,
+  IMAGE,
+  MODEL_DATA_URL,
+  PACKAGE_ARN,
+  ROLE_ARN,
+  serviceError,
+  TARGET_CONFIG,
+  useTargets,
+  VERSION,
+} from './support/fixtures';
+
+const sageMaker = mockClient(SageMakerClient);
+
+function modelPackage(overrides: Partial<DescribeModelPackageOutput> = {}): DescribeModelPackageOutput {
+  return {
+    ModelPackageName: GROUP,
+    ModelPackageGroupName: GROUP,
+    ModelPackageVersion: VERSION,
+    ModelPackageArn: PACKAGE_ARN,
+    ModelPackageStatus: 'Completed',
+    ModelPackageStatusDetails: { ValidationStatuses: [], ImageScanStatuses: [] },
+    ModelApprovalStatus: 'Approved',
+    CreationTime: new Date('2025-03-01T09:00:00Z'),
+    InferenceSpecification: {
+      Containers: [{ Image: IMAGE, ModelDataUrl: MODEL_DATA_URL, Environment: { SAGEMAKER_PROGRAM: 'inference.py' } }],
+      SupportedContentTypes: ['text/csv', 'application/json'],
+      SupportedResponseMIMETypes: ['application/json'],
+      SupportedRealtimeInferenceInstanceTypes: ['ml.g5.xlarge', 'ml.g5.2xlarge'],
+    },
+    ...overrides,
+  };
+}
+
+/** Blue as it runs: autoscaled from its config's 2 instances to 3. */
+const BLUE_ENDPOINT = describedEndpoint({
+  configName: BLUE.endpointConfigName,
+  variants: [{ name: BLUE.variantName, currentWeight: 1, currentInstanceCount: 3 }],
+});
+
+const input = (event: unknown = approvalEvent()) => ({ event, executionArn: EXECUTION_ARN });
+
+/** Names of the commands sent, in order. */
+const sentCommands = () => sageMaker.calls().map((call) => call.args[0].constructor.name);
+
+beforeEach(() => {
+  sageMaker.reset();
+  useTargets();
+  sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage());
+  sageMaker.on(DescribeEndpointCommand).resolves(BLUE_ENDPOINT);
+  sageMaker.on(DescribeEndpointConfigCommand).resolves(BLUE_CONFIG);
+});
+
+describe('resolve-rollout: plans', () => {
+  test('a rollout beside blue, with blue as it runs now, using only read calls', async () => {
+    const plan = await handler(input());
+
+    const deploymentId = deploymentIdFor(EXECUTION_ARN);
+    const names = rolloutNames({ modelPackageGroupName: GROUP, modelPackageVersion: VERSION, endpointName: ENDPOINT, deploymentId });
+    expect(plan).toEqual({
+      deploymentId,
+      executionArn: EXECUTION_ARN,
+      endpointName: ENDPOINT,
+      modelPackage: {
+        arn: PACKAGE_ARN,
+        groupName: GROUP,
+        version: VERSION,
+        containers: [{ image: IMAGE, modelDataUrl: MODEL_DATA_URL, environment: { SAGEMAKER_PROGRAM: 'inference.py' } }],
+      },
+      modelExecutionRoleArn: ROLE_ARN,
+      firstDeployment: false,
+      blue: {
+        variantName: BLUE.variantName,
+        modelName: BLUE_CONFIG_VARIANT.ModelName,
+        endpointConfigName: BLUE.endpointConfigName,
+        instanceType: 'ml.g5.xlarge',
+        instanceCount: 3,
+        weight: 1,
+      },
+      green: {
+        variantName: names.greenVariantName,
+        modelName: names.greenModelName,
+        transitionEndpointConfigName: names.transitionEndpointConfigName,
+        finalEndpointConfigName: names.finalEndpointConfigName,
+        instanceType: 'ml.g5.xlarge',
+        instanceCount: 2,
+        volumeSizeInGB: 100,
+        modelDataDownloadTimeoutInSeconds: 1200,
+        containerStartupHealthCheckTimeoutInSeconds: 600,
+      },
+      policy: { bakeSeconds: 3600, endpointUpdateTimeoutSeconds: 3600, pollIntervalSeconds: 30 },
+      samplePayload: { body: '{"features": [0.31, 1.2, 5.0, 0.0]}', contentType: 'application/json' },
+    });
+    expect(RolloutPlanSchema.safeParse(plan).success).toBe(true);
+    expect(sageMaker).toHaveReceivedCommandWith(DescribeModelPackageCommand, { ModelPackageName: PACKAGE_ARN });
+    expect(sageMaker).toHaveReceivedCommandWith(DescribeEndpointCommand, { EndpointName: ENDPOINT });
+    expect(sageMaker).toHaveReceivedCommandWith(DescribeEndpointConfigCommand, { EndpointConfigName: BLUE.endpointConfigName });
+    expect(sentCommands().every((name) => name.startsWith('Describe'))).toBe(true);
+  });
+
+  test('a first deployment when the endpoint does not exist', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    const plan = await handler(input());
+    expect(plan.firstDeployment).toBe(true);
+    expect(plan.blue).toBeUndefined();
+    expect(sageMaker).not.toHaveReceivedCommand(DescribeEndpointConfigCommand);
+  });
+
+  test('blue\'s count falls back to DesiredInstanceCount and its weight to DesiredWeight', async () => {
+    const endpoint = describedEndpoint({ configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName }] });
+    const variant = endpoint.ProductionVariants![0]!;
+    sageMaker.on(DescribeEndpointCommand).resolves({
+      ...endpoint,
+      ProductionVariants: [{ VariantName: variant.VariantName, DesiredInstanceCount: 4, DesiredWeight: 2 }],
+    });
+    const plan = await handler(input());
+    expect(plan.blue).toMatchObject({ instanceCount: 4, weight: 2 });
+  });
+
+  test('content type: the target\'s, else the package\'s first SupportedContentTypes, else application/json', async () => {
+    const withoutContentType = structuredClone(TARGET_CONFIG);
+    delete (withoutContentType.targets[0]!.policy.samplePayload as { contentType?: string }).contentType;
+    useTargets(withoutContentType);
+    expect((await handler(input())).samplePayload.contentType).toBe('text/csv');
+
+    sageMaker.on(DescribeModelPackageCommand).resolves(
+      modelPackage({ InferenceSpecification: { ...modelPackage().InferenceSpecification!, SupportedContentTypes: undefined } }),
+    );
+    expect((await handler(input())).samplePayload.contentType).toBe('application/json');
+  });
+
+  test('an inference pipeline: every container, in order', async () => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(
+      modelPackage({
+        InferenceSpecification: {
+          Containers: [{ Image: `${IMAGE}-preprocess` }, { Image: IMAGE, ModelDataUrl: MODEL_DATA_URL }],
+          SupportedRealtimeInferenceInstanceTypes: [],
+        },
+      }),
+    );
+    const plan = await handler(input());
+    expect(plan.modelPackage.containers).toEqual([{ image: `${IMAGE}-preprocess` }, { image: IMAGE, modelDataUrl: MODEL_DATA_URL }]);
+  });
+});
+
+describe('resolve-rollout: rejects', () => {
+  test.each([
+    [{ ...approvalEvent(), source: 'aws.s3' }, /event\.source: must be "aws\.sagemaker"/],
+    [approvalEvent({ ModelPackageArn: undefined }), /event\.detail\.ModelPackageArn: /],
+    [approvalEvent({ ModelPackageArn: 'fraud-detector/7' }), /event\.detail\.ModelPackageArn: must be a model package ARN/],
+    [approvalEvent({ ModelPackageVersion: 0 }), /event\.detail\.ModelPackageVersion: must be >= 1/],
+    [approvalEvent({ ModelPackageGroupName: 42 }), /event\.detail\.ModelPackageGroupName: /],
+    [null, /event: /],
+  ])('a malformed event (%#) with InputValidationError naming the field, before any call', async (event, message) => {
+    await expect(handler(input(event))).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  test('an input without executionArn', async () => {
+    await expect(handler({ event: approvalEvent() })).rejects.toMatchObject({
+      name: 'InputValidationError',
+      message: expect.stringMatching(/^resolve-rollout: invalid input: executionArn: /),
+    });
+  });
+
+  test('an event that is not an approval, without calling AWS', async () => {
+    await expect(handler(input(approvalEvent({ ModelApprovalStatus: 'Rejected' })))).rejects.toMatchObject({
+      name: 'ModelPackageNotApproved',
+      message: expect.stringContaining('Rejected'),
+    });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  test('a group without a target, listing the configured groups', async () => {
+    await expect(handler(input(approvalEvent({ ModelPackageGroupName: 'churn-model' })))).rejects.toMatchObject({
+      name: 'TargetNotConfigured',
+      message: expect.stringMatching(/"churn-model".*configured groups: fraud-detector/),
+    });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  test('a missing configuration', async () => {
+    delete process.env[TARGETS_ENV];
+    await expect(handler(input())).rejects.toMatchObject({ name: 'ConfigurationError' });
+  });
+
+  test('a package that does not exist', async () => {
+    sageMaker.on(DescribeModelPackageCommand).rejects(errors.modelPackageNotFound());
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'ModelPackageInvalid',
+      message: `Model package ${PACKAGE_ARN} does not exist.`,
+    });
+  });
+
+  test('a package no longer approved (a stale event)', async () => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage({ ModelApprovalStatus: 'PendingManualApproval' }));
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'ModelPackageNotApproved',
+      message: expect.stringMatching(/PendingManualApproval.*stale/),
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(DescribeEndpointCommand);
+  });
+
+  test('a package whose group or version differs from the event\'s', async () => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage({ ModelPackageVersion: 6 }));
+    await expect(handler(input())).rejects.toMatchObject({ name: 'ModelPackageInvalid', message: expect.stringMatching(/version 6/) });
+  });
+
+  test.each([
+    [{ InferenceSpecification: undefined }, /has no InferenceSpecification/],
+    [{ InferenceSpecification: { Containers: [] } }, /InferenceSpecification\.Containers is empty/],
+    [{ InferenceSpecification: { Containers: [{ Image: IMAGE }, { ModelDataUrl: MODEL_DATA_URL }] } }, /Containers\[1\]\.Image is missing/],
+    [
+      { InferenceSpecification: { Containers: [{ Image: IMAGE, ModelDataSource: { S3DataSource: { S3Uri: 's3://b/m/', S3DataType: 'S3Prefix' as const, CompressionType: 'None' as const } } }] } },
+      /Containers\[0\] gives its model data as ModelDataSource/,
+    ],
+    [
+      { InferenceSpecification: { Containers: [{ Image: IMAGE }], SupportedRealtimeInferenceInstanceTypes: ['ml.m5.xlarge' as const] } },
+      /does not support instance type ml\.g5\.xlarge.*ml\.m5\.xlarge/,
+    ],
+  ])('an undeployable package (%#) with ModelPackageInvalid naming what is wrong', async (overrides, message) => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage(overrides));
+    await expect(handler(input())).rejects.toMatchObject({ name: 'ModelPackageInvalid', message: expect.stringMatching(message) });
+  });
+
+  test.each([
+    ['Updating', undefined, /is Updating, not InService/],
+    ['Failed', 'CapacityError: Unable to provision requested ML compute capacity', /is Failed \(FailureReason: CapacityError: Unable to provision/],
+    ['SystemUpdating', undefined, /is SystemUpdating/],
+  ] as const)('an endpoint that is %s', async (status, failureReason, message) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(
+      describedEndpoint({ status, failureReason, configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName }] }),
+    );
+    await expect(handler(input())).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(message) });
+  });
+
+  test('an endpoint with two live variants, naming them', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(
+      describedEndpoint({
+        configName: 'fraud-detector-prod-v6-0a1b2c3d-bg',
+        variants: [{ name: BLUE.variantName, currentWeight: 1 }, { name: 'v5-99887766', currentWeight: 0 }],
+      }),
+    );
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'EndpointNotReady',
+      message: expect.stringMatching(/2 production variants \(v6-0a1b2c3d \(weight 1\), v5-99887766 \(weight 0\)\)/),
+    });
+  });
+
+  test.each([
+    ['asynchronous inference', { AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://out/' } } }, [BLUE_CONFIG_VARIANT]],
+    ['shadow variants', { ShadowProductionVariants: [{ ...BLUE_CONFIG_VARIANT, VariantName: 'shadow' }] }, [BLUE_CONFIG_VARIANT]],
+    ['a serverless variant', {}, [{ VariantName: BLUE.variantName, ModelName: BLUE.modelName, ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } }]],
+  ])('an endpoint config with %s', async (feature, extra, variants) => {
+    sageMaker.on(DescribeEndpointConfigCommand).resolves(describedEndpointConfig(BLUE.endpointConfigName, variants, extra));
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'EndpointNotReady',
+      message: expect.stringMatching(new RegExp(`uses ${feature}.*not support`)),
+    });
+  });
+
+  test('an endpoint whose config no longer exists', async () => {
+    sageMaker.on(DescribeEndpointConfigCommand).rejects(errors.endpointConfigNotFound(BLUE.endpointConfigName));
+    await expect(handler(input())).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(/no longer exists/) });
+  });
+
+  test('unexpected AWS errors propagate unchanged (the ASL retries them by name)', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(serviceError('ThrottlingException', 'Rate exceeded'));
+    await expect(handler(input())).rejects.toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
+  });
+});
