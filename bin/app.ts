@@ -7,14 +7,26 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BlueGreenDeploymentStack } from '../lib/blue-green-deployment-stack';
 import { loadRolloutConfig } from '../lib/config';
+import { ConfigurationError } from '../lambdas/shared/errors';
 
 const app = new App();
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const region = process.env.CDK_DEFAULT_REGION;
 
+function configOrExit(): ReturnType<typeof loadRolloutConfig> {
+  try {
+    return loadRolloutConfig(app.node);
+  } catch (error) {
+    // The message names the target and field; a stack trace would only bury it.
+    if (!(error instanceof ConfigurationError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
 new BlueGreenDeploymentStack(app, 'SageMakerBlueGreen', {
   description: 'Blue/green deployment of SageMaker Model Registry approvals to live endpoints',
-  config: loadRolloutConfig(app.node),
+  config: configOrExit(),
   // Environment-agnostic unless the CLI knows the target account and region.
   env: account && region ? { account, region } : undefined,
 });

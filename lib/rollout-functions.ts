@@ -325,7 +325,7 @@ export class RolloutFunctions extends Construct {
       reason: 'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
     });
     Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1-mutated',
+      id: 'AwsSolutions-L1',
       reason: 'Pinned to nodejs22.x on purpose: the bundle targets node22 (esbuild target) and the handlers are tested against it; move runtime and target together',
     });
     return fn;

@@ -122,7 +122,9 @@ export function parseRolloutConfig(raw: unknown, source = 'configuration'): Roll
       const group = Array.isArray(targets) ? targets[index]?.modelPackageGroupName : undefined;
       where = `targets[${index}]${typeof group === 'string' ? ` (${group})` : ''}${rest.length ? '.' + rest.join('.') : ''}`;
     }
-    return `${where || '(root)'}: ${issue.message}`;
+    // zod says "expected object, received undefined" for a missing field; say what it means.
+    const message = /received undefined$/.test(issue.message) ? 'is required' : issue.message;
+    return `${where || '(root)'}: ${message}`;
   });
   throw new ConfigurationError(`Invalid ${source}:\n  ${lines.join('\n  ')}`);
 }

@@ -21,7 +21,7 @@ describe('scenario files', () => {
     expect(report.outcome).toBe('PROMOTED');
     expect(report.endpoint!.variants).toHaveLength(1);
     expect(report.endpoint!.variants[0]).toMatchObject({ instanceType: 'ml.g6.2xlarge', instanceCount: 1, weight: 1 });
-    expect(report.awsCalls.byOperation['sagemaker:UpdateEndpoint']).toBe(6); // 5 throttled (SDK retries twice, then the state's Retry reruns the idempotent step), 1 accepted
+    expect(report.awsCalls.byOperation['sagemaker:UpdateEndpoint']).toBe(7); // provisioning: 5 throttled (the SDK retries twice, then the state's Retry reruns the idempotent step) + 1 accepted; then 1 to remove blue
     const bake = report.timeline.find((e) => e.state === 'Bake green')!;
     const next = report.timeline.find((e) => e.state === 'Remove blue variant')!;
     expect(next.t - bake.t).toBeGreaterThanOrEqual(60);

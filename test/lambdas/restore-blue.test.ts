@@ -1,0 +1,261 @@
+import './support/quiet-logs';
+import 'aws-sdk-client-mock-jest';
+import {
+  DeleteEndpointCommand,
+  DescribeEndpointCommand,
+  ListTagsCommand,
+  SageMakerClient,
+  UpdateEndpointCommand,
+  UpdateEndpointWeightsAndCapacitiesCommand,
+  type DescribeEndpointOutput,
+  type EndpointStatus,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/restore-blue';
+import type { RestoreBlueResult } from '../../lambdas/restore-blue/restore';
+import type { RolloutPlan } from '../../lambdas/shared/plan';
+import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, managedTags, NAMES } from './support/fixtures';
+
+const sageMaker = mockClient(SageMakerClient);
+
+const SMOKE_FAILURE = {
+  Error: 'SmokeCheckFailed',
+  Cause: JSON.stringify({
+    errorType: 'SmokeCheckFailed',
+    errorMessage: `Smoke check of green variant ${NAMES.greenVariantName} on endpoint ${ENDPOINT} failed: ModelError (OriginalStatusCode 500): boom`,
+    trace: ['SmokeCheckFailed: Smoke check of green variant failed', '    at smokeCheck (/var/task/index.js:1:1)'],
+  }),
+};
+const SMOKE_MESSAGE = `Smoke check of green variant ${NAMES.greenVariantName} on endpoint ${ENDPOINT} failed: ModelError (OriginalStatusCode 500): boom`;
+
+const expectNoMutation = () => {
+  expect(sageMaker).not.toHaveReceivedCommand(DeleteEndpointCommand);
+  expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+};
+
+const input = (plan: RolloutPlan = makePlan(), previous: Record<string, unknown> = {}, failure: Record<string, unknown> = SMOKE_FAILURE) => ({ plan, failure, previous });
+
+const onBlue = (status: EndpointStatus = 'InService') =>
+  describedEndpoint({ status, configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName, currentWeight: 1, currentInstanceCount: 3 }] });
+const onTransition = (greenWeight: number, status: EndpointStatus = 'InService', blueWeight = greenWeight > 0 ? 0 : 1) =>
+  describedEndpoint({
+    status,
+    configName: NAMES.transitionEndpointConfigName,
+    variants: [
+      { name: BLUE.variantName, currentWeight: blueWeight, currentInstanceCount: 3 },
+      { name: NAMES.greenVariantName, currentWeight: greenWeight, currentInstanceCount: 2 },
+    ],
+  });
+/** The endpoint a first deployment created (on green's final config). */
+const created = (status: EndpointStatus = 'InService') =>
+  describedEndpoint({ status, configName: NAMES.finalEndpointConfigName, variants: [{ name: NAMES.greenVariantName }] });
+
+const isoSecondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
+
+beforeEach(() => {
+  sageMaker.reset();
+  sageMaker.on(UpdateEndpointCommand).resolves({ EndpointArn: 'arn' });
+  sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).resolves({ EndpointArn: 'arn' });
+  sageMaker.on(DeleteEndpointCommand).resolves({});
+});
+
+describe('restore-blue: the result', () => {
+  test('always has action, since, error, cause and message; cause is the failure\'s errorMessage', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue('Updating'));
+    const before = Date.now();
+    const result = await handler(input());
+    expect(Object.keys(result).sort()).toEqual(['action', 'cause', 'error', 'message', 'since']);
+    expect(result).toMatchObject({ action: 'WAIT', error: 'SmokeCheckFailed', cause: SMOKE_MESSAGE });
+    expect(Date.parse(result.since)).toBeGreaterThanOrEqual(before);
+  });
+
+  test('keeps the since of the previous call', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue('Updating'));
+    const since = isoSecondsAgo(120);
+    await expect(handler(input(makePlan(), { since, action: 'WAIT' }))).resolves.toMatchObject({ since });
+  });
+
+  test('a Cause that is not a Lambda error document is kept as it is, on one line', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    const result = await handler(input(makePlan(), {}, { Error: 'States.Timeout', Cause: 'Task timed out\nafter 120 seconds' }));
+    expect(result.error).toBe('States.Timeout');
+    expect(result.cause).toMatch(/^Task timed out after 120 seconds\. Blue restored/);
+  });
+});
+
+describe('restore-blue: an endpoint that served blue', () => {
+  test('InService on blue\'s config: DONE, saying what was restored, with no mutation', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler(input())).resolves.toMatchObject({
+      action: 'DONE',
+      cause: `${SMOKE_MESSAGE}. Blue restored: endpoint ${ENDPOINT} serves variant ${BLUE.variantName} alone on config ${BLUE.endpointConfigName}; green removed.`,
+    });
+    expectNoMutation();
+  });
+
+  test.each(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting'] as const)('%s: WAIT, with no mutation', async (status) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0, status));
+    await expect(handler(input())).resolves.toMatchObject({ action: 'WAIT', message: expect.stringContaining(status) });
+    expectNoMutation();
+  });
+
+  test('traffic had moved to green: weights back in place first (blue its weight, green 0), nothing else', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1));
+    await expect(handler(input(makePlan({ blue: { ...BLUE, weight: 2 } })))).resolves.toMatchObject({ action: 'RESTORING_WEIGHTS' });
+    expect(sageMaker).toHaveReceivedCommandWith(UpdateEndpointWeightsAndCapacitiesCommand, {
+      EndpointName: ENDPOINT,
+      DesiredWeightsAndCapacities: [
+        { VariantName: BLUE.variantName, DesiredWeight: 2 },
+        { VariantName: NAMES.greenVariantName, DesiredWeight: 0 },
+      ],
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+    expect(sageMaker).not.toHaveReceivedCommand(DeleteEndpointCommand);
+  });
+
+  test('a blue that started at weight 0 comes back at weight 1: never an endpoint without traffic weight', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1));
+    await handler(input(makePlan({ blue: { ...BLUE, weight: 0 } })));
+    const weights = sageMaker.commandCalls(UpdateEndpointWeightsAndCapacitiesCommand)[0]!.args[0].input.DesiredWeightsAndCapacities!;
+    expect(weights.some((w) => (w.DesiredWeight ?? 0) > 0)).toBe(true);
+  });
+
+  test('green carries nothing: back to blue\'s config, keeping blue\'s live count but not its weight', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0));
+    await expect(handler(input())).resolves.toMatchObject({ action: 'UPDATING' });
+    expect(sageMaker).toHaveReceivedCommandWith(UpdateEndpointCommand, {
+      EndpointName: ENDPOINT,
+      EndpointConfigName: BLUE.endpointConfigName,
+      RetainAllVariantProperties: true,
+      ExcludeRetainedVariantProperties: [{ VariantPropertyType: 'DesiredWeight' }],
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+  });
+
+  test('the endpoint became busy between Describe and Update: WAIT, not an error', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0));
+    sageMaker.on(UpdateEndpointCommand).rejects(errors.endpointBusy());
+    await expect(handler(input())).resolves.toMatchObject({ action: 'WAIT' });
+  });
+
+  test.each(['Failed', 'UpdateRollbackFailed', 'OutOfService'] as const)('%s: RollbackFailed, the endpoint is not deleted or updated', async (status) => {
+    sageMaker.on(DescribeEndpointCommand).resolves({ ...onTransition(0, status), FailureReason: 'Instance failed health check' });
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'RollbackFailed',
+      message: expect.stringMatching(new RegExp(`is ${status} .*Instance failed health check.*never deletes an endpoint it did not create`)),
+    });
+    expectNoMutation();
+  });
+
+  test('InService on a config this rollout does not know: RollbackFailed, not touched', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(describedEndpoint({ configName: 'fraud-detector-prod-hotfix', variants: [{ name: 'hotfix' }] }));
+    await expect(handler(input())).rejects.toMatchObject({ name: 'RollbackFailed', message: expect.stringMatching(/changed outside this rollout/) });
+    expectNoMutation();
+  });
+
+  test('the endpoint is gone: DONE, nothing to restore', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    await expect(handler(input())).resolves.toMatchObject({ action: 'DONE', cause: expect.stringMatching(/Nothing to restore: endpoint fraud-detector-prod no longer exists\.$/) });
+    expectNoMutation();
+  });
+
+  test('still busy after the update timeout: RollbackFailed naming the endpoint\'s state', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0, 'Updating'));
+    await expect(handler(input(makePlan(), { since: isoSecondsAgo(3601), action: 'WAIT' }))).rejects.toMatchObject({
+      name: 'RollbackFailed',
+      message: expect.stringMatching(new RegExp(`not restored within 3600 s .*is Updating on config ${NAMES.transitionEndpointConfigName}.*Original failure: SmokeCheckFailed`)),
+    });
+  });
+
+  test('after the timeout, a mutation is not started either', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0));
+    await expect(handler(input(makePlan(), { since: isoSecondsAgo(3601) }))).rejects.toMatchObject({ name: 'RollbackFailed' });
+    expectNoMutation();
+  });
+
+  test('after the timeout, an endpoint already back on blue still reports DONE (the restore did succeed)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler(input(makePlan(), { since: isoSecondsAgo(7200), action: 'UPDATING' }))).resolves.toMatchObject({ action: 'DONE' });
+  });
+
+  test('a whole restore, call after call, as the state machine loops', async () => {
+    const describes: DescribeEndpointOutput[] = [onTransition(1), onTransition(0, 'Updating'), onTransition(0), onBlue('Updating'), onBlue()];
+    let behaviour = sageMaker.on(DescribeEndpointCommand);
+    for (const endpoint of describes) behaviour = behaviour.resolvesOnce(endpoint);
+    const actions: string[] = [];
+    let previous: Partial<RestoreBlueResult> = {};
+    for (let call = 0; call < describes.length; call++) {
+      const result = await handler(input(makePlan(), previous));
+      actions.push(result.action);
+      previous = result;
+    }
+    expect(actions).toEqual(['RESTORING_WEIGHTS', 'WAIT', 'UPDATING', 'WAIT', 'DONE']);
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointWeightsAndCapacitiesCommand, 1);
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 1);
+    expect(sageMaker).not.toHaveReceivedCommand(DeleteEndpointCommand);
+  });
+});
+
+describe('restore-blue: a first deployment', () => {
+  test('the endpoint this rollout created: DeleteEndpoint, DELETING', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(created());
+    sageMaker.on(ListTagsCommand).resolves({ Tags: managedTags() });
+    await expect(handler(input(makeFirstDeploymentPlan()))).resolves.toMatchObject({ action: 'DELETING' });
+    expect(sageMaker).toHaveReceivedCommandWith(ListTagsCommand, { ResourceArn: created().EndpointArn });
+    expect(sageMaker).toHaveReceivedCommandWith(DeleteEndpointCommand, { EndpointName: ENDPOINT });
+  });
+
+  test('ours and Failed: deleted too (the only way out of Failed)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(created('Failed'));
+    sageMaker.on(ListTagsCommand).resolves({ Tags: managedTags() });
+    await expect(handler(input(makeFirstDeploymentPlan()))).resolves.toMatchObject({ action: 'DELETING' });
+    expect(sageMaker).toHaveReceivedCommandTimes(DeleteEndpointCommand, 1);
+  });
+
+  test.each([
+    ['another rollout\'s', managedTags('99999999')],
+    ['a person\'s (untagged)', [{ Key: 'team', Value: 'fraud' }]],
+  ])('%s endpoint: DONE without touching it', async (_owner, tags) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(created());
+    sageMaker.on(ListTagsCommand).resolves({ Tags: tags });
+    await expect(handler(input(makeFirstDeploymentPlan()))).resolves.toMatchObject({ action: 'DONE', message: expect.stringMatching(/not created by this rollout.*left untouched/) });
+    expectNoMutation();
+  });
+
+  test('still being created: WAIT (no deletion of an endpoint in progress)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(created('Creating'));
+    await expect(handler(input(makeFirstDeploymentPlan()))).resolves.toMatchObject({ action: 'WAIT' });
+    expectNoMutation();
+  });
+
+  test('deleted: DONE', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    await expect(handler(input(makeFirstDeploymentPlan(), { since: isoSecondsAgo(60), action: 'DELETING' }))).resolves.toMatchObject({
+      action: 'DONE',
+      cause: `${SMOKE_MESSAGE}. Endpoint ${ENDPOINT}, created by this rollout, was deleted.`,
+    });
+  });
+
+  test('never created: DONE', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    await expect(handler(input(makeFirstDeploymentPlan()))).resolves.toMatchObject({ action: 'DONE', message: expect.stringMatching(/never created/) });
+  });
+});
+
+describe('restore-blue input', () => {
+  test.each([
+    [{ plan: makePlan(), previous: {} }, /failure: /],
+    [{ plan: makePlan(), failure: { Cause: 'x' }, previous: {} }, /failure\.Error: /],
+    [{ plan: makePlan(), failure: SMOKE_FAILURE, previous: { since: 'a while ago' } }, /previous\.since: must be an ISO 8601 date-time/],
+  ])('rejects %#, naming the field', async (event, message) => {
+    await expect(handler(event)).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  test('accepts the previous result as the ASL passes it back (extra fields) and a missing previous', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler(input(makePlan(), { action: 'WAIT', since: isoSecondsAgo(30), error: 'E', cause: 'C' }))).resolves.toMatchObject({ action: 'DONE' });
+    await expect(handler({ plan: makePlan(), failure: SMOKE_FAILURE })).resolves.toMatchObject({ action: 'DONE' });
+  });
+});

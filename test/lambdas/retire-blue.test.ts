@@ -1,0 +1,121 @@
+import './support/quiet-logs';
+import 'aws-sdk-client-mock-jest';
+import {
+  CreateEndpointConfigCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  SageMakerClient,
+  UpdateEndpointCommand,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/retire-blue';
+import { rolloutTags } from '../../lambdas/shared/tags';
+import {
+  BLUE,
+  BLUE_CONFIG_VARIANT,
+  DATA_CAPTURE_CONFIG,
+  DEPLOYMENT_ID,
+  describedEndpoint,
+  describedEndpointConfig,
+  ENDPOINT,
+  errors,
+  KMS_KEY_ID,
+  makeFirstDeploymentPlan,
+  makePlan,
+  NAMES,
+  PACKAGE_ARN,
+} from './support/fixtures';
+
+const sageMaker = mockClient(SageMakerClient);
+
+const GREEN_CONFIG_VARIANT = {
+  VariantName: NAMES.greenVariantName,
+  ModelName: NAMES.greenModelName,
+  InstanceType: 'ml.g5.xlarge' as const,
+  InitialInstanceCount: 2,
+  InitialVariantWeight: 0,
+  VolumeSizeInGB: 100,
+  ModelDataDownloadTimeoutInSeconds: 1200,
+  ContainerStartupHealthCheckTimeoutInSeconds: 600,
+};
+const TRANSITION_CONFIG = describedEndpointConfig(
+  NAMES.transitionEndpointConfigName,
+  [{ ...BLUE_CONFIG_VARIANT, InitialInstanceCount: 3 }, GREEN_CONFIG_VARIANT],
+  { DataCaptureConfig: DATA_CAPTURE_CONFIG, KmsKeyId: KMS_KEY_ID },
+);
+
+/** After the shift: green serves everything (autoscaled to 4 instances), blue at weight 0. */
+const shifted = (blueWeight = 0, greenWeight = 1) =>
+  describedEndpoint({
+    configName: NAMES.transitionEndpointConfigName,
+    variants: [
+      { name: BLUE.variantName, currentWeight: blueWeight, currentInstanceCount: 3 },
+      { name: NAMES.greenVariantName, currentWeight: greenWeight, currentInstanceCount: 4 },
+    ],
+  });
+
+beforeEach(() => {
+  sageMaker.reset();
+  sageMaker.on(DescribeEndpointCommand).resolves(shifted());
+  sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: NAMES.transitionEndpointConfigName }).resolves(TRANSITION_CONFIG);
+  sageMaker.on(CreateEndpointConfigCommand).resolves({ EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/final' });
+  sageMaker.on(UpdateEndpointCommand).resolves({ EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-detector-prod' });
+});
+
+describe('retire-blue', () => {
+  test('creates the final config with green alone at its live count and weight 1, and updates the endpoint', async () => {
+    const result = await handler({ plan: makePlan() });
+    expect(sageMaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input).toEqual({
+      EndpointConfigName: NAMES.finalEndpointConfigName,
+      ProductionVariants: [{ ...GREEN_CONFIG_VARIANT, InitialInstanceCount: 4, InitialVariantWeight: 1 }],
+      DataCaptureConfig: DATA_CAPTURE_CONFIG,
+      KmsKeyId: KMS_KEY_ID,
+      Tags: rolloutTags(DEPLOYMENT_ID, PACKAGE_ARN),
+    });
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 1);
+    expect(sageMaker).toHaveReceivedCommandWith(UpdateEndpointCommand, { EndpointName: ENDPOINT, EndpointConfigName: NAMES.finalEndpointConfigName });
+    expect(result).toEqual({ requestedEndpointConfigName: NAMES.finalEndpointConfigName, requestedAt: expect.any(String) });
+  });
+
+  test.each([
+    ['green carries no traffic yet', shifted(1, 0)],
+    ['blue still carries traffic', shifted(1, 1)],
+  ])('refused when %s: the serving variant is never removed', async (_case, endpoint) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(endpoint);
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(/green must carry the traffic and blue none/) });
+    expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointConfigCommand);
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('refused when the endpoint is not on the transition config', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(describedEndpoint({ configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName }] }));
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'EndpointNotReady' });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test.each([
+    ['already on the final config', describedEndpoint({ configName: NAMES.finalEndpointConfigName, variants: [{ name: NAMES.greenVariantName }] })],
+    ['updating to the final config', { ...shifted(), EndpointStatus: 'Updating' as const, PendingDeploymentSummary: { EndpointConfigName: NAMES.finalEndpointConfigName } }],
+    ['updating (no pending summary)', { ...shifted(), EndpointStatus: 'Updating' as const }],
+  ])('a retry with the endpoint %s: no second UpdateEndpoint', async (_state, endpoint) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(endpoint);
+    await expect(handler({ plan: makePlan() })).resolves.toMatchObject({ requestedEndpointConfigName: NAMES.finalEndpointConfigName });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('a retry after the final config was created but before the update: reuses it, updates once', async () => {
+    sageMaker.on(CreateEndpointConfigCommand).rejects(errors.endpointConfigExists(NAMES.finalEndpointConfigName));
+    await handler({ plan: makePlan() });
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 1);
+  });
+
+  test('the endpoint gone: refused', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'EndpointNotReady' });
+  });
+
+  test('a first-deployment plan has no blue to retire', async () => {
+    await expect(handler({ plan: makeFirstDeploymentPlan() })).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(/plan\.blue/) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,103 @@
+import './support/quiet-logs';
+import 'aws-sdk-client-mock-jest';
+import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/shift-traffic';
+import { greenShareOf } from '../../lambdas/shared/traffic';
+import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, NAMES } from './support/fixtures';
+
+const sageMaker = mockClient(SageMakerClient);
+
+/** The endpoint on the transition config with these weights (current = desired unless given). */
+const onTransition = (blueWeight: number, greenWeight: number, status: 'InService' | 'Updating' = 'InService', desired?: { blue: number; green: number }) =>
+  describedEndpoint({
+    status,
+    configName: NAMES.transitionEndpointConfigName,
+    variants: [
+      { name: BLUE.variantName, currentWeight: blueWeight, desiredWeight: desired?.blue },
+      { name: NAMES.greenVariantName, currentWeight: greenWeight, desiredWeight: desired?.green },
+    ],
+  });
+
+const sentWeights = () =>
+  sageMaker.commandCalls(UpdateEndpointWeightsAndCapacitiesCommand).map((call) => call.args[0].input.DesiredWeightsAndCapacities);
+
+beforeEach(() => {
+  sageMaker.reset();
+  sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).resolves({ EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-detector-prod' });
+});
+
+describe('shift-traffic', () => {
+  test('share 1: blue to 0, green to blue\'s weight, in place', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    const before = Date.now();
+    const result = await handler({ plan: makePlan(), greenShare: 1 });
+    expect(sageMaker).toHaveReceivedCommandWith(UpdateEndpointWeightsAndCapacitiesCommand, {
+      EndpointName: ENDPOINT,
+      DesiredWeightsAndCapacities: [
+        { VariantName: BLUE.variantName, DesiredWeight: 0 },
+        { VariantName: NAMES.greenVariantName, DesiredWeight: 1 },
+      ],
+    });
+    expect(result).toEqual({ requestedEndpointConfigName: NAMES.transitionEndpointConfigName, requestedAt: expect.any(String), greenShare: 1 });
+    expect(Date.parse(result.requestedAt)).toBeGreaterThanOrEqual(before);
+  });
+
+  test.each([
+    [3, 0.25],
+    [1, 0.1],
+    [2.5, 0.05],
+  ])('blue weight %p, share %p: blue\'s weight untouched, green gets exactly the share', async (blueWeight, share) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(blueWeight, 0));
+    await handler({ plan: makePlan({ blue: { ...BLUE, weight: blueWeight } }), greenShare: share });
+    const [blue, green] = sentWeights()[0]!;
+    expect(blue).toEqual({ VariantName: BLUE.variantName, DesiredWeight: blueWeight });
+    expect(green!.VariantName).toBe(NAMES.greenVariantName);
+    expect(greenShareOf({ blueWeight: blue!.DesiredWeight!, greenWeight: green!.DesiredWeight! })).toBe(share);
+  });
+
+  test.each([
+    ['in progress', onTransition(1, 0, 'Updating', { blue: 0, green: 1 })],
+    ['done', onTransition(0, 1)],
+    ['done, weights read back as 32-bit floats', onTransition(Math.fround(0), Math.fround(1))],
+  ])('weights already requested (%s): not requested again', async (_state, endpoint) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(endpoint);
+    await expect(handler({ plan: makePlan(), greenShare: 1 })).resolves.toMatchObject({ greenShare: 1 });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+  });
+
+  test('endpoint not on the transition config: refused, weights untouched', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(describedEndpoint({ configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName }] }));
+    await expect(handler({ plan: makePlan(), greenShare: 1 })).rejects.toMatchObject({
+      name: 'EndpointNotReady',
+      message: expect.stringMatching(new RegExp(`only shift on the transition config ${NAMES.transitionEndpointConfigName}`)),
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+  });
+
+  test('endpoint busy with other weights: refused', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0, 'Updating', { blue: 1, green: 0 }));
+    await expect(handler({ plan: makePlan(), greenShare: 1 })).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(/is Updating/) });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+  });
+
+  test('endpoint gone: refused', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    await expect(handler({ plan: makePlan(), greenShare: 1 })).rejects.toMatchObject({ name: 'EndpointNotReady' });
+  });
+
+  test('blue with weight 0 cannot share traffic below 1', async () => {
+    await expect(handler({ plan: makePlan({ blue: { ...BLUE, weight: 0 } }), greenShare: 0.5 })).rejects.toMatchObject({ name: 'EndpointNotReady' });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  test.each([
+    [{ plan: makePlan(), greenShare: 0 }, /greenShare: must be > 0/],
+    [{ plan: makePlan(), greenShare: 1.5 }, /greenShare: must be <= 1/],
+    [{ plan: makePlan() }, /greenShare: /],
+    [{ plan: makeFirstDeploymentPlan(), greenShare: 1 }, /plan\.blue: required/],
+  ])('rejects bad input %#, naming the field', async (event, message) => {
+    await expect(handler(event)).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+});
