@@ -6,7 +6,6 @@
  */
 import {
   CreateEndpointCommand,
-  UpdateEndpointCommand,
   type ContainerDefinition,
   type CreateEndpointConfigInput,
   type CreateModelInput,
@@ -28,7 +27,8 @@ import {
   describeEndpointIfExists,
   endpointState,
   findVariant,
-  isEndpointBusyError,
+  endpointUpdateAlreadyRequested,
+  requestEndpointUpdate,
   whenEndpointConfigVisible,
   type ConfigVisibilityRetryOptions,
 } from '../shared/sagemaker';
@@ -178,37 +178,18 @@ async function addGreenBesideBlue(plan: RolloutPlan, blue: BlueVariant, deps: Pr
 
   const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
   if (!endpoint) throw new EndpointNotReady(`Endpoint ${plan.endpointName} no longer exists: green cannot be added beside blue.`);
-  const pendingConfigName = endpoint.PendingDeploymentSummary?.EndpointConfigName;
-  if (endpoint.EndpointConfigName === configName || pendingConfigName === configName) {
-    deps.logger.info('Endpoint already on (or updating to) the transition config: UpdateEndpoint not called again', {
-      status: endpoint.EndpointStatus,
-    });
-    return configName;
-  }
-  if (endpoint.EndpointStatus === 'Updating' && pendingConfigName === undefined) {
-    // An update without a pending deployment summary: taken for the one an earlier attempt started (a
-    // second UpdateEndpoint would be refused anyway). If it was not ours, check-endpoint sees the endpoint
-    // end on another config and the rollout rolls back.
-    deps.logger.warn('Endpoint already Updating: UpdateEndpoint not called again', { endpointConfigName: endpoint.EndpointConfigName });
+  if (endpointUpdateAlreadyRequested(endpoint, blue.endpointConfigName, configName)) {
+    deps.logger.info('UpdateEndpoint to the transition config already requested: not called again', { status: endpoint.EndpointStatus });
     return configName;
   }
   if (endpoint.EndpointStatus !== 'InService' || endpoint.EndpointConfigName !== blue.endpointConfigName) {
+    const pendingConfigName = endpoint.PendingDeploymentSummary?.EndpointConfigName;
     throw new EndpointNotReady(
       `Green cannot be added: ${endpointState(endpoint)}${pendingConfigName ? ` (updating to ${pendingConfigName})` : ''}, ` +
         `but the rollout planned from InService on ${blue.endpointConfigName}: the endpoint changed outside this rollout.`,
     );
   }
-  try {
-    await whenEndpointConfigVisible(
-      () => deps.sageMaker.send(new UpdateEndpointCommand({ EndpointName: plan.endpointName, EndpointConfigName: configName })),
-      deps.configVisibility,
-    );
-  } catch (error) {
-    if (!isEndpointBusyError(error)) throw error;
-    // Our own earlier attempt won the race between Describe and Update.
-    deps.logger.warn('Endpoint became busy before UpdateEndpoint: taken as the update already requested');
-    return configName;
-  }
-  deps.logger.info('UpdateEndpoint to the transition config requested', { endpointConfigName: configName });
+  const outcome = await requestEndpointUpdate(deps.sageMaker, plan.endpointName, configName, deps.configVisibility);
+  deps.logger.info(`UpdateEndpoint to the transition config ${outcome}`, { endpointConfigName: configName });
   return configName;
 }

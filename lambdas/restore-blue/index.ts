@@ -15,7 +15,7 @@ export const handler = async (event: unknown): Promise<RestoreBlueResult> => {
     const input = parseInput(RestoreBlueInputSchema, event, STEP);
     setInvocationLogKeys(logger, planLogKeys(input.plan));
     const result = await restoreBlue(input, { sageMaker: sageMakerClient(), logger });
-    logger.info(`Restore: ${result.action}`, { ...result });
+    logger.info(`Restore: ${result.action}`, { restore: result });
     return result;
   });
 };

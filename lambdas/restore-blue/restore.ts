@@ -210,6 +210,7 @@ function restoreFromTransition(plan: RolloutPlan, endpoint: DescribeEndpointOutp
 /** Why a missing endpoint means there is nothing (more) to restore. */
 function nothingToRestore(plan: RolloutPlan, previousAction: string | undefined): string {
   if (!plan.firstDeployment) return `Nothing to restore: endpoint ${plan.endpointName} no longer exists.`;
-  if (previousAction === 'DELETING') return `Endpoint ${plan.endpointName}, created by this rollout, was deleted.`;
+  // An earlier call saw the endpoint (and deleted it, or waited for its deletion): it is gone now.
+  if (previousAction !== undefined) return `Endpoint ${plan.endpointName}, created by this rollout, was deleted.`;
   return `Nothing to restore: endpoint ${plan.endpointName} was never created.`;
 }

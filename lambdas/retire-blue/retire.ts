@@ -3,7 +3,7 @@
  * runs with now, so an autoscaled green keeps its capacity) and UpdateEndpoint to it. Refuses unless green
  * carries the traffic and blue carries none: the variant that serves is never the one removed.
  */
-import { UpdateEndpointCommand, type CreateEndpointConfigInput, type DescribeEndpointConfigOutput, type ProductionVariantSummary, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { type CreateEndpointConfigInput, type DescribeEndpointConfigOutput, type ProductionVariantSummary, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { EndpointNotReady } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
@@ -15,8 +15,8 @@ import {
   describeEndpointIfExists,
   endpointState,
   findVariant,
-  isEndpointBusyError,
-  whenEndpointConfigVisible,
+  endpointUpdateAlreadyRequested,
+  requestEndpointUpdate,
   type ConfigVisibilityRetryOptions,
 } from '../shared/sagemaker';
 import { rolloutTags } from '../shared/tags';
@@ -47,14 +47,8 @@ export async function retireBlue(plan: RolloutPlan, deps: RetireBlueDependencies
 
   const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
   if (!endpoint) throw new EndpointNotReady(`Endpoint ${plan.endpointName} does not exist: there is no blue to retire.`);
-  const pendingConfigName = endpoint.PendingDeploymentSummary?.EndpointConfigName;
-  if (endpoint.EndpointConfigName === finalEndpointConfigName || pendingConfigName === finalEndpointConfigName) {
-    deps.logger.info('Endpoint already on (or updating to) the final config: UpdateEndpoint not called again', { status: endpoint.EndpointStatus });
-    return result;
-  }
-  if (endpoint.EndpointStatus === 'Updating' && endpoint.EndpointConfigName === transitionEndpointConfigName && pendingConfigName === undefined) {
-    // Taken for the update an earlier attempt started; check-endpoint verifies where it ends.
-    deps.logger.warn('Endpoint already Updating: UpdateEndpoint not called again');
+  if (endpointUpdateAlreadyRequested(endpoint, transitionEndpointConfigName, finalEndpointConfigName)) {
+    deps.logger.info('UpdateEndpoint to the final config already requested: not called again', { status: endpoint.EndpointStatus });
     return result;
   }
   if (endpoint.EndpointStatus !== 'InService' || endpoint.EndpointConfigName !== transitionEndpointConfigName) {
@@ -76,17 +70,8 @@ export async function retireBlue(plan: RolloutPlan, deps: RetireBlueDependencies
     finalEndpointConfigInput(plan, transitionConfig, greenLive),
   );
   deps.logger.info(`Final endpoint config ${configOutcome}`, { endpointConfigName: finalEndpointConfigName });
-  try {
-    await whenEndpointConfigVisible(
-      () => deps.sageMaker.send(new UpdateEndpointCommand({ EndpointName: plan.endpointName, EndpointConfigName: finalEndpointConfigName })),
-      deps.configVisibility,
-    );
-  } catch (error) {
-    if (!isEndpointBusyError(error)) throw error;
-    deps.logger.warn('Endpoint became busy before UpdateEndpoint: taken as the update already requested');
-    return result;
-  }
-  deps.logger.info('UpdateEndpoint to the final config requested', { endpointConfigName: finalEndpointConfigName });
+  const outcome = await requestEndpointUpdate(deps.sageMaker, plan.endpointName, finalEndpointConfigName, deps.configVisibility);
+  deps.logger.info(`UpdateEndpoint to the final config ${outcome}`, { endpointConfigName: finalEndpointConfigName });
   return result;
 }
 

@@ -12,6 +12,7 @@ import {
   DescribeModelCommand,
   DescribeModelPackageCommand,
   ListTagsCommand,
+  UpdateEndpointCommand,
   type CreateEndpointConfigInput,
   type CreateModelInput,
   type DescribeEndpointConfigOutput,
@@ -143,6 +144,41 @@ export async function whenEndpointConfigVisible<T>(call: () => Promise<T>, optio
       if (attempt >= attempts || !isNotFoundError(error, 'endpoint configuration')) throw error;
       await sleep(delayMs);
     }
+  }
+}
+
+/**
+ * Whether an earlier attempt of this step already asked the endpoint to move from `fromConfigName` to
+ * `toConfigName` (Step Functions retries steps): the endpoint is on, or updating to, `toConfigName`; or it
+ * is Updating from `fromConfigName` without saying where to (a second UpdateEndpoint would be refused
+ * anyway, and check-endpoint sees where the update really ends).
+ */
+export function endpointUpdateAlreadyRequested(endpoint: DescribeEndpointOutput, fromConfigName: string, toConfigName: string): boolean {
+  const pendingConfigName = endpoint.PendingDeploymentSummary?.EndpointConfigName;
+  if (endpoint.EndpointConfigName === toConfigName || pendingConfigName === toConfigName) return true;
+  return endpoint.EndpointStatus === 'Updating' && endpoint.EndpointConfigName === fromConfigName && pendingConfigName === undefined;
+}
+
+/**
+ * UpdateEndpoint to a config created moments ago (retried while it is not visible yet). If the endpoint
+ * became busy between the caller's DescribeEndpoint and this call, that was an earlier attempt's update:
+ * it counts as requested. Returns whether this call made the request.
+ */
+export async function requestEndpointUpdate(
+  client: SageMakerClient,
+  endpointName: string,
+  endpointConfigName: string,
+  visibility?: ConfigVisibilityRetryOptions,
+): Promise<'requested' | 'already-requested'> {
+  try {
+    await whenEndpointConfigVisible(
+      () => client.send(new UpdateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: endpointConfigName })),
+      visibility,
+    );
+    return 'requested';
+  } catch (error) {
+    if (!isEndpointBusyError(error)) throw error;
+    return 'already-requested';
   }
 }
 

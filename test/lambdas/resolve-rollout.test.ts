@@ -1,4 +1,3 @@
-import './support/quiet-logs';
 import 'aws-sdk-client-mock-jest';
 import {
   DescribeEndpointCommand,
@@ -127,6 +126,15 @@ describe('resolve-rollout: plans', () => {
     expect(plan.firstDeployment).toBe(true);
     expect(plan.blue).toBeUndefined();
     expect(sageMaker).not.toHaveReceivedCommand(DescribeEndpointConfigCommand);
+  });
+
+  test('blue\'s live count and weight win over the desired ones (what serves now is what a rollback restores)', async () => {
+    const endpoint = describedEndpoint({
+      configName: BLUE.endpointConfigName,
+      variants: [{ name: BLUE.variantName, currentInstanceCount: 3, desiredInstanceCount: 5, currentWeight: 1, desiredWeight: 2 }],
+    });
+    sageMaker.on(DescribeEndpointCommand).resolves(endpoint);
+    expect((await handler(input())).blue).toMatchObject({ instanceCount: 3, weight: 1 });
   });
 
   test('blue\'s count falls back to DesiredInstanceCount and its weight to DesiredWeight', async () => {

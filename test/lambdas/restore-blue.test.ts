@@ -1,4 +1,3 @@
-import './support/quiet-logs';
 import 'aws-sdk-client-mock-jest';
 import {
   DeleteEndpointCommand,

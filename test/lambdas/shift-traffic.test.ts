@@ -1,4 +1,3 @@
-import './support/quiet-logs';
 import 'aws-sdk-client-mock-jest';
 import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';

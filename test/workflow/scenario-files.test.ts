@@ -28,6 +28,21 @@ describe('scenario files', () => {
     expect(next.t - bake.t).toBeLessThan(120);
   });
 
+  it('a first deployment whose green never becomes healthy leaves no endpoint, model or config behind', async () => {
+    const report = await rehearseScenario({
+      name: 'first-deployment-fails',
+      description: 'CreateEndpoint ends Failed: the endpoint this rollout created is deleted',
+      modelPackages: [{ version: 1, behaviour: { failsHealthCheck: true } }],
+      endpoint: null,
+    });
+    expect(report.outcome).toBe('ROLLED_BACK');
+    expect(report.execution).toMatchObject({ status: 'FAILED', error: 'EndpointUpdateFailed', finalState: 'Rollout failed' });
+    expect(report.execution!.cause).toMatch(/created by this rollout, was deleted/);
+    expect(report.endpoint).toBeNull();
+    expect(report.awsCalls.byOperation['sagemaker:DeleteEndpoint']).toBe(1);
+    expect(report.orphans).toEqual({ models: [], endpointConfigs: [] });
+  });
+
   it('rejects a scenario whose overrides make the configuration invalid, naming the field', async () => {
     await expect(
       rehearseScenario({ name: 'bad', description: 'd', target: { green: { instanceType: 'g5' } }, modelPackages: [{ version: 1 }], endpoint: null }),
