@@ -28,6 +28,7 @@ import {
   endpointState,
   findVariant,
   endpointUpdateAlreadyRequested,
+  type EndpointUpdateRequest,
   requestEndpointUpdate,
   whenEndpointConfigVisible,
   type ConfigVisibilityRetryOptions,
@@ -40,12 +41,8 @@ export const STEP = 'provision-green';
 export const ProvisionGreenInputSchema = z.object({ plan: RolloutPlanSchema });
 export type ProvisionGreenInput = z.infer<typeof ProvisionGreenInputSchema>;
 
-export interface ProvisionGreenResult {
-  /** The endpoint config the endpoint was asked to run (check-endpoint waits for it). */
-  readonly requestedEndpointConfigName: string;
-  /** When it was asked (ISO 8601): the update's timeout counts from here. */
-  readonly requestedAt: string;
-}
+/** The transition config (or, on a first deployment, the final one) was requested. */
+export type ProvisionGreenResult = EndpointUpdateRequest;
 
 export interface ProvisionGreenDependencies {
   readonly sageMaker: SageMakerClient;

@@ -16,6 +16,7 @@ import {
   endpointState,
   findVariant,
   endpointUpdateAlreadyRequested,
+  type EndpointUpdateRequest,
   requestEndpointUpdate,
   type ConfigVisibilityRetryOptions,
 } from '../shared/sagemaker';
@@ -27,11 +28,8 @@ export const STEP = 'retire-blue';
 export const RetireBlueInputSchema = z.object({ plan: RolloutPlanSchema });
 export type RetireBlueInput = z.infer<typeof RetireBlueInputSchema>;
 
-export interface RetireBlueResult {
-  /** The final config (green alone): check-endpoint waits for it. */
-  readonly requestedEndpointConfigName: string;
-  readonly requestedAt: string;
-}
+/** The final config (green alone) was requested. */
+export type RetireBlueResult = EndpointUpdateRequest;
 
 export interface RetireBlueDependencies {
   readonly sageMaker: SageMakerClient;

@@ -147,6 +147,14 @@ export async function whenEndpointConfigVisible<T>(call: () => Promise<T>, optio
   }
 }
 
+/** What a step that asked for an endpoint update returns: check-endpoint waits for exactly this. */
+export interface EndpointUpdateRequest {
+  /** The endpoint config the endpoint was asked to run. */
+  readonly requestedEndpointConfigName: string;
+  /** When it was asked (ISO 8601): the update's timeout counts from here. */
+  readonly requestedAt: string;
+}
+
 /**
  * Whether an earlier attempt of this step already asked the endpoint to move from `fromConfigName` to
  * `toConfigName` (Step Functions retries steps): the endpoint is on, or updating to, `toConfigName`; or it
