@@ -40,7 +40,110 @@ export const SamplePayloadSchema = z
   })
   .strict();
 
-/** How a rollout proceeds. Later features extend this. */
+const positive = z.number().positive();
+
+/** Gates green must pass before it takes traffic; each reports its statistic, threshold and verdict. */
+export const GatePolicySchema = z
+  .object({
+    /** Every green request answered (no timeout, no 5xx from SageMaker itself). */
+    health: z.object({ enabled: z.boolean().default(true), minSamples: z.number().int().min(1).default(100) }).strict().default({ enabled: true, minSamples: 100 }),
+    /** Green's latency percentiles, absolute and relative to blue's on the same payloads in the same window. */
+    latency: z
+      .object({
+        enabled: z.boolean().default(true),
+        minSamples: z.number().int().min(1).default(200),
+        /** Green p50 <= this x blue p50. */
+        maxRelativeP50: positive.optional(),
+        /** Green p95 <= this x blue p95. */
+        maxRelativeP95: positive.optional(),
+        /** Green p99 <= this x blue p99. @default 1.2 */
+        maxRelativeP99: positive.default(1.2),
+        maxP50Ms: positive.optional(),
+        maxP95Ms: positive.optional(),
+        maxP99Ms: positive.optional(),
+      })
+      .strict()
+      .default({ enabled: true, minSamples: 200, maxRelativeP99: 1.2 }),
+    /** Share of green requests answered with a 5xx (ModelError or SageMaker's own). */
+    errors: z
+      .object({ enabled: z.boolean().default(true), minSamples: z.number().int().min(1).default(200), maxErrorRate: z.number().min(0).max(1).default(0.01) })
+      .strict()
+      .default({ enabled: true, minSamples: 200, maxErrorRate: 0.01 }),
+    /** Agreement with the dataset's expected outputs (lines that have one). */
+    golden: z
+      .object({
+        enabled: z.boolean().default(true),
+        minSamples: z.number().int().min(1).default(50),
+        /** classification: prediction equals expected; regression: |prediction - expected| <= tolerance. */
+        mode: z.enum(['classification', 'regression']).default('classification'),
+        minAgreement: z.number().min(0).max(1).default(0.95),
+        tolerance: z.number().min(0).default(0.05),
+      })
+      .strict()
+      .default({ enabled: true, minSamples: 50, mode: 'classification', minAgreement: 0.95, tolerance: 0.05 }),
+    /** Green's predictions against blue's on the same inputs: Kolmogorov-Smirnov for scores, or PSI over bins. */
+    distribution: z
+      .object({
+        enabled: z.boolean().default(true),
+        minSamples: z.number().int().min(1).default(200),
+        method: z.enum(['ks', 'psi']).default('ks'),
+        /** KS fails only when p < alpha AND D > maxKsStatistic (an effect-size floor against noise). */
+        alpha: z.number().gt(0).lt(1).default(0.01),
+        maxKsStatistic: z.number().gt(0).max(1).default(0.1),
+        /** PSI bin edges; @default blue's deciles */
+        bins: z.array(z.number()).min(1).optional(),
+        maxPsi: positive.default(0.2),
+      })
+      .strict()
+      .default({ enabled: true, minSamples: 200, method: 'ks', alpha: 0.01, maxKsStatistic: 0.1, maxPsi: 0.2 }),
+    /** Malformed and adversarial inputs get client errors, never a 5xx, and green answers normally afterwards. */
+    robustness: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+  })
+  .strict();
+
+/** Warm-up: representative traffic until green's tail latency has settled, before anything is measured. */
+export const WarmUpPolicySchema = z
+  .object({
+    /** Requests per window; the p99 of successive windows is compared. @default 50 */
+    windowSize: z.number().int().min(5).max(1000).default(50),
+    /** Stable when |p99(window k) - p99(window k-1)| / p99(window k-1) is below this. @default 0.1 */
+    stabilityFraction: z.number().gt(0).max(1).default(0.1),
+    /** Give up (warm-up failed) after this many requests per variant. @default 2000 */
+    maxRequests: z.number().int().min(10).max(100_000).default(2000),
+    /** Give up after this long per warm-up (it runs in one Lambda invocation). @default 300 */
+    maxSeconds: z.number().int().min(10).max(600).default(300),
+  })
+  .strict();
+
+export const ValidationPolicySchema = z
+  .object({
+    /**
+     * Golden dataset: JSON Lines in S3, one request per line: {"input": <payload>, "expected"?: <output>}.
+     * @default none: the sample payload is used (too few distinct inputs for the golden and distribution gates)
+     */
+    datasetS3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/, 'datasetS3Uri must look like s3://bucket/key.jsonl').optional(),
+    /** Where the score sits in a response: a JSON pointer (/score) or a JMESPath field path (predictions[0].score). @default /score */
+    scorePath: z.string().default('/score'),
+    /** Where the prediction compared with `expected` sits. @default /label */
+    predictionPath: z.string().default('/label'),
+    /** Requests in flight at once per variant. @default 8 */
+    concurrency: z.number().int().min(1).max(64).default(8),
+    /** A request unanswered after this long counts as a timeout (health gate). @default 10000 */
+    requestTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    /** Dataset lines per validation invocation (each invocation stays well within Lambda's 15 minutes). @default 1000 */
+    batchSize: z.number().int().min(10).max(10_000).default(1000),
+    /** Without a dataset: how many times the sample payload is sent. @default 200 */
+    fallbackRequests: z.number().int().min(1).max(10_000).default(200),
+    warmUp: WarmUpPolicySchema.default({ windowSize: 50, stabilityFraction: 0.1, maxRequests: 2000, maxSeconds: 300 }),
+    gates: GatePolicySchema.default(GatePolicySchema.parse({})),
+    /** Ask a person even when every gate passes. @default false */
+    requireHumanApproval: z.boolean().default(false),
+    /** How long a rollout waits for a decision (INCONCLUSIVE, or human approval) before it rejects. @default 86400 */
+    approvalTimeoutSeconds: z.number().int().min(60).max(604_800).default(86_400),
+  })
+  .strict();
+
+/** How a rollout proceeds. */
 export const RolloutPolicySchema = z
   .object({
     /** How long green serves all traffic, watched, before blue is removed. @default 600 */
@@ -49,8 +152,13 @@ export const RolloutPolicySchema = z
     endpointUpdateTimeoutSeconds: z.number().int().min(60).max(14_400).default(3600),
     /** Seconds between two DescribeEndpoint polls while waiting for InService. @default 30 */
     pollIntervalSeconds: z.number().int().min(1).max(300).default(30),
-    /** The request the smoke check sends to green before it takes traffic. */
-    samplePayload: SamplePayloadSchema,
+    /**
+     * A request green must answer (smoke check; and validation traffic when there is no dataset).
+     * @default the dataset's first line, else the model package's SamplePayloadUrl
+     */
+    samplePayload: SamplePayloadSchema.optional(),
+    /** Warm-up, gates and the decision. */
+    validation: ValidationPolicySchema.default(ValidationPolicySchema.parse({})),
   })
   .strict();
 
@@ -99,6 +207,8 @@ export const RolloutConfigSchema = z
 
 export type GreenVariantSpec = z.infer<typeof GreenVariantSpecSchema>;
 export type RolloutPolicy = z.infer<typeof RolloutPolicySchema>;
+export type ValidationPolicy = z.infer<typeof ValidationPolicySchema>;
+export type GatePolicyConfig = z.infer<typeof GatePolicySchema>;
 export type DeploymentTarget = z.infer<typeof DeploymentTargetSchema>;
 export type RolloutConfig = z.infer<typeof RolloutConfigSchema>;
 /** What a user writes: defaults not yet applied. */

@@ -30,6 +30,10 @@ export class EndpointUpdateRolledBack extends RolloutError {}
 export class EndpointUpdateTimedOut extends RolloutError {}
 /** Green did not answer the smoke check correctly. */
 export class SmokeCheckFailed extends RolloutError {}
+/** Green's latency never settled within the warm-up's request and time bounds. */
+export class WarmUpDidNotStabilize extends RolloutError {}
+/** The validation dataset or sample payload cannot be read or parsed. */
+export class PayloadUnavailable extends RolloutError {}
 /** Restoring blue after a failure did not succeed: the endpoint needs an operator. */
 export class RollbackFailed extends RolloutError {}
 

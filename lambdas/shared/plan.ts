@@ -4,6 +4,7 @@
  * package description, no endpoint description, only what the steps need).
  */
 import { z } from 'zod';
+import { ValidationPolicySchema } from './config';
 import { InputValidationError } from './errors';
 
 export const ContainerSchema = z.object({
@@ -38,6 +39,16 @@ export const GreenVariantSchema = z.object({
   containerStartupHealthCheckTimeoutInSeconds: z.number().int().optional(),
 });
 
+/**
+ * Where validation traffic comes from, in order of preference: the golden dataset (JSON Lines in S3), the
+ * policy's sample payload, the model package's SamplePayloadUrl (a .tar.gz of sample requests in S3).
+ */
+export const PayloadSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('dataset'), s3Uri: z.string().startsWith('s3://'), contentType: z.string() }),
+  z.object({ kind: z.literal('inline'), body: z.string().min(1), contentType: z.string() }),
+  z.object({ kind: z.literal('model-package-sample'), s3Uri: z.string().startsWith('s3://'), contentType: z.string() }),
+]);
+
 export const RolloutPlanSchema = z.object({
   /** Eight hex characters, unique per execution: in every name and tag of this rollout. */
   deploymentId: z.string().regex(/^[0-9a-f]{8}$/),
@@ -59,13 +70,17 @@ export const RolloutPlanSchema = z.object({
     endpointUpdateTimeoutSeconds: z.number().int().min(1),
     pollIntervalSeconds: z.number().int().min(1),
   }),
-  samplePayload: z.object({ body: z.string(), contentType: z.string() }),
+  /** What green (and blue) are sent: smoke check, warm-up and validation. */
+  payloads: PayloadSourceSchema,
+  /** The target's validation policy (warm-up, gates, decision), defaults applied. */
+  validation: ValidationPolicySchema,
 });
 
 export type Container = z.infer<typeof ContainerSchema>;
 export type BlueVariant = z.infer<typeof BlueVariantSchema>;
 export type GreenVariant = z.infer<typeof GreenVariantSchema>;
 export type RolloutPlan = z.infer<typeof RolloutPlanSchema>;
+export type PayloadSource = z.infer<typeof PayloadSourceSchema>;
 
 /**
  * Parses a handler's input with `schema`; the error names the handler and each field that was wrong, so
