@@ -13,22 +13,25 @@ const app = new App();
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const region = process.env.CDK_DEFAULT_REGION;
 
-function configOrExit(): ReturnType<typeof loadRolloutConfig> {
+/** Configuration errors name the target and field; a stack trace would only bury the message. */
+function exitOnConfigurationError<T>(build: () => T): T {
   try {
-    return loadRolloutConfig(app.node);
+    return build();
   } catch (error) {
-    // The message names the target and field; a stack trace would only bury it.
     if (!(error instanceof ConfigurationError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
 }
 
-new BlueGreenDeploymentStack(app, 'SageMakerBlueGreen', {
-  description: 'Blue/green deployment of SageMaker Model Registry approvals to live endpoints',
-  config: configOrExit(),
-  // Environment-agnostic unless the CLI knows the target account and region.
-  env: account && region ? { account, region } : undefined,
-});
+exitOnConfigurationError(
+  () =>
+    new BlueGreenDeploymentStack(app, 'SageMakerBlueGreen', {
+      description: 'Blue/green deployment of SageMaker Model Registry approvals to live endpoints',
+      config: loadRolloutConfig(app.node),
+      // Environment-agnostic unless the CLI knows the target account and region.
+      env: account && region ? { account, region } : undefined,
+    }),
+);
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

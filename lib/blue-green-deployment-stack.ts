@@ -1,14 +1,16 @@
 /**
- * The stack platform teams deploy: the rollout functions, the state machine that orchestrates them, and the
- * approval rule that starts it. Thin on purpose: each part is its own construct.
+ * The stack platform teams deploy: the artifacts bucket, the rollout functions, the state machine that
+ * orchestrates them, and the approval rule that starts it. Thin on purpose: each part is its own construct.
  */
+import { readFileSync } from 'node:fs';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { RolloutConfig } from '../lambdas/shared/config';
 import { ApprovalTrigger } from './approval-trigger';
+import { ArtifactsBucket } from './artifacts-bucket';
 import { RolloutFunctions } from './rollout-functions';
-import { ROLLOUT_ASL_PATH, RolloutStateMachine } from './rollout-state-machine';
+import { assertPolicyWaitsFitExecution, ROLLOUT_ASL_PATH, RolloutStateMachine } from './rollout-state-machine';
 
 export interface BlueGreenDeploymentStackProps extends StackProps {
   /** The validated deployment targets (see lib/config.ts `loadRolloutConfig`). */
@@ -36,6 +38,7 @@ export interface BlueGreenDeploymentStackProps extends StackProps {
 }
 
 export class BlueGreenDeploymentStack extends Stack {
+  readonly artifacts: ArtifactsBucket;
   readonly functions: RolloutFunctions;
   readonly rollout: RolloutStateMachine;
   readonly trigger: ApprovalTrigger;
@@ -43,9 +46,12 @@ export class BlueGreenDeploymentStack extends Stack {
   constructor(scope: Construct, id: string, props: BlueGreenDeploymentStackProps) {
     super(scope, id, props);
     const definitionFile = props.definitionFile ?? ROLLOUT_ASL_PATH;
+    assertPolicyWaitsFitExecution(props.config, readFileSync(definitionFile, 'utf8'), definitionFile);
 
+    this.artifacts = new ArtifactsBucket(this, 'Artifacts');
     this.functions = new RolloutFunctions(this, 'Functions', {
       config: props.config,
+      artifacts: this.artifacts,
       definitionFile,
       handlersDirectory: props.handlersDirectory,
       logRetention: props.functionLogRetention,
@@ -67,6 +73,10 @@ export class BlueGreenDeploymentStack extends Stack {
     new CfnOutput(this, 'ApprovalRuleName', {
       description: 'The EventBridge rule that starts a rollout on each approval',
       value: this.trigger.rule.ruleName,
+    });
+    new CfnOutput(this, 'ArtifactsBucketName', {
+      description: 'The bucket of validation samples and reports (under validation/, expired after 90 days)',
+      value: this.artifacts.bucket.bucketName,
     });
   }
 }

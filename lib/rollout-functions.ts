@@ -1,19 +1,22 @@
 /**
  * One Lambda per rollout step (lambdas/steps.ts), bundled locally with esbuild, each with its own role
- * holding only the SageMaker permissions that step needs on the configured endpoints and groups.
+ * holding only the SageMaker and S3 permissions that step needs on the configured endpoints, groups and objects.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { isDeepStrictEqual } from 'node:util';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import { TARGETS_ENV, type RolloutConfig } from '../lambdas/shared/config';
+import { ARTIFACTS_BUCKET_ENV } from '../lambdas/shared/artifacts';
+import { RolloutConfigSchema, TARGETS_ENV, type RolloutConfig, type RolloutConfigInput } from '../lambdas/shared/config';
 import { ConfigurationError } from '../lambdas/shared/errors';
 import { MANAGED_BY_TAG, SYSTEM_NAME } from '../lambdas/shared/tags';
 import { ROLLOUT_STEPS, type RolloutStep } from '../lambdas/steps';
+import { VALIDATION_PREFIX, type ArtifactsBucket } from './artifacts-bucket';
 import { lambdaTaskTimeouts, ROLLOUT_ASL_PATH } from './rollout-state-machine';
 
 const REPO_ROOT = path.join(__dirname, '..');
@@ -38,24 +41,83 @@ export const ROLLOUT_BUNDLING: BundlingOptions = {
   forceDockerBundling: false,
 };
 
+/** S3's longest bucket name: what the size check counts for a bucket name only known at deployment. */
+const S3_BUCKET_NAME_MAX_LENGTH = 63;
+
+/** The steps whose handlers read or write the artifacts bucket (and get its name in ARTIFACTS_BUCKET_ENV). */
+export const ARTIFACTS_BUCKET_STEPS: ReadonlySet<string> = new Set(['validate-batch', 'judge-validation']);
+
 /** The size Lambda measures: the JSON of the variables map (its error message shows that very string). */
 export function lambdaEnvironmentSize(variables: Readonly<Record<string, string>>): number {
   return Buffer.byteLength(JSON.stringify(variables), 'utf8');
 }
 
-/** The environment every rollout function gets. Throws a ConfigurationError if it exceeds Lambda's 4 KB. */
-export function rolloutEnvironment(config: RolloutConfig): Record<string, string> {
-  const variables = {
-    [TARGETS_ENV]: JSON.stringify(config),
+/**
+ * The smallest configuration input that the schema parses back to exactly `config`: every field whose value
+ * is what the schema would default it to is left out (whole objects too, such as an all-default
+ * `policy.validation`). The validation policy's defaults alone take about 1 KB per target, which would leave
+ * room for only two targets in Lambda's 4 KB; the handlers parse ROLLOUT_TARGETS with the same schema
+ * (targetsFromEnvironment), so they read the same validated targets. Throws if no equivalent form is found.
+ */
+export function compactRolloutConfig(config: RolloutConfig): RolloutConfigInput {
+  const compact = structuredClone(config) as unknown;
+  const parsesBack = () => {
+    const result = RolloutConfigSchema.safeParse(compact);
+    return result.success && isDeepStrictEqual(result.data, config);
+  };
+  if (!parsesBack()) throw new Error('The rollout configuration does not parse back to itself: was it validated with parseRolloutConfig?');
+  // Top-down: drop a whole object when it is all defaults, else look inside it. Arrays keep their items.
+  const prune = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(prune);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const fields = node as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      const value = fields[key];
+      delete fields[key];
+      if (parsesBack()) continue;
+      fields[key] = value;
+      prune(value);
+    }
+  };
+  prune(compact);
+  return compact as RolloutConfigInput;
+}
+
+export interface RolloutEnvironmentOptions {
+  /**
+   * The artifacts bucket's name (a token at synth time), for the steps that use the bucket.
+   * @default no ARTIFACTS_BUCKET variable
+   */
+  readonly artifactsBucketName?: string;
+}
+
+/**
+ * The environment of a rollout function. Throws a ConfigurationError if it exceeds Lambda's 4 KB, counting
+ * an unresolved bucket name as S3's longest (63 characters), since the real one is known only at deployment.
+ */
+export function rolloutEnvironment(config: RolloutConfig, options: RolloutEnvironmentOptions = {}): Record<string, string> {
+  const variables: Record<string, string> = {
+    [TARGETS_ENV]: JSON.stringify(compactRolloutConfig(config)),
     POWERTOOLS_SERVICE_NAME: SYSTEM_NAME,
     NODE_OPTIONS: '--enable-source-maps',
   };
-  const size = lambdaEnvironmentSize(variables);
+  const measured = { ...variables };
+  if (options.artifactsBucketName !== undefined) {
+    variables[ARTIFACTS_BUCKET_ENV] = options.artifactsBucketName;
+    measured[ARTIFACTS_BUCKET_ENV] = Token.isUnresolved(options.artifactsBucketName)
+      ? 'b'.repeat(S3_BUCKET_NAME_MAX_LENGTH)
+      : options.artifactsBucketName;
+  }
+  const size = lambdaEnvironmentSize(measured);
   if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
     throw new ConfigurationError(
       `The deployment targets do not fit in the Lambda environment: Lambda limits environment variables to ` +
         `${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes (4 KB) in total, and these need ${size} bytes ` +
-        `(${TARGETS_ENV} holds ${config.targets.length} validated target(s) as JSON). ` +
+        `(${TARGETS_ENV} holds ${config.targets.length} validated target(s) as JSON, without the fields left at their defaults` +
+        `${measured[ARTIFACTS_BUCKET_ENV] === undefined ? '' : `; ${ARTIFACTS_BUCKET_ENV} counted at ${measured[ARTIFACTS_BUCKET_ENV].length} bytes`}). ` +
         `Shorten the sample payloads or split the targets across several stacks.`,
     );
   }
@@ -74,6 +136,12 @@ interface RolloutResources {
   readonly modelPackages: string[];
   /** The configured model execution roles. */
   readonly modelExecutionRoles: string[];
+  /** Each target's golden dataset object (policy.validation.datasetS3Uri). */
+  readonly datasetObjects: string[];
+  /** Every object of each bucket that may hold a model package's sample payload (policy.validation.samplePayloadBuckets). */
+  readonly samplePayloadObjects: string[];
+  /** The artifacts bucket's `validation/*` objects: samples and reports. */
+  readonly validationArtifacts: string;
 }
 
 const REQUEST_TAGGED_AS_MANAGED = { StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: SYSTEM_NAME } };
@@ -81,6 +149,33 @@ const RESOURCE_TAGGED_AS_MANAGED = { StringEquals: { [`aws:ResourceTag/${MANAGED
 
 function allow(actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions, resources, conditions });
+}
+
+/**
+ * The bucket and key of an `s3://bucket/key` dataset URI. IAM reads `*` and `?` in a resource as wildcards and
+ * `${...}` as a policy variable, with no way to escape them here: a key containing one would widen the grant
+ * to other objects, so it is refused.
+ */
+export function datasetLocation(datasetS3Uri: string, target: string): [bucket: string, key: string] {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(datasetS3Uri);
+  if (!match) throw new ConfigurationError(`${target}.policy.validation.datasetS3Uri: must look like s3://bucket/key.jsonl, got ${datasetS3Uri}`);
+  const [, bucket, key] = match;
+  if (/[*?]|\$\{/.test(key)) {
+    throw new ConfigurationError(
+      `${target}.policy.validation.datasetS3Uri: the key ${key} contains *, ? or \${, which IAM would read as a wildcard or a ` +
+        'policy variable and so grant access to other objects; rename the dataset object',
+    );
+  }
+  return [bucket, key];
+}
+
+/**
+ * Reads of the payloads validation traffic is made of: the golden datasets and the configured sample-payload
+ * buckets. Nothing when no target has either (the policy's inline sample payload needs no S3).
+ */
+function readPayloadStatements(r: RolloutResources): iam.PolicyStatement[] {
+  const objects = [...r.datasetObjects, ...r.samplePayloadObjects];
+  return objects.length ? [allow(['s3:GetObject'], objects)] : [];
 }
 
 /** Reads of an endpoint and the configs/models it runs. */
@@ -111,7 +206,20 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     allow(['iam:PassRole'], r.modelExecutionRoles, { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }),
   ],
   'check-endpoint': (r) => [allow(['sagemaker:DescribeEndpoint'], r.endpoints)],
-  'smoke-check': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints)],
+  'smoke-check': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r)],
+  'warm-up': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r)],
+  // Only reads the payload source to split it into batches (byte ranges of the dataset): invokes nothing.
+  'plan-validation': (r) => readPayloadStatements(r),
+  'validate-batch': (r) => [
+    allow(['sagemaker:InvokeEndpoint'], r.endpoints),
+    ...readPayloadStatements(r),
+    allow(['s3:PutObject'], [r.validationArtifacts]),
+  ],
+  'probe-robustness': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r)],
+  // Reads the batches' samples, writes the report.
+  'judge-validation': (r) => [allow(['s3:GetObject', 's3:PutObject'], [r.validationArtifacts])],
+  // Only announces that the rollout waits for a decision; the operator answers with the task token. No AWS call.
+  'request-approval': () => [],
   'shift-traffic': (r) => [allow(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], r.endpoints)],
   // Creates a green-only config and moves the endpoint to it: no model, no endpoint creation, no PassRole.
   'retire-blue': (r) => [
@@ -181,12 +289,26 @@ function wildcardReason(resource: string, r: RolloutResources, actions: readonly
   if (r.modelPackages.includes(resource)) {
     return `${actions.join(', ')}: model package versions are registered after deployment; the wildcard covers only the versions of a configured model package group, read-only`;
   }
+  if (r.samplePayloadObjects.includes(resource)) {
+    return (
+      `${actions.join(', ')}: a model package's SamplePayloadUrl is known only once the package is registered, after deployment; ` +
+      'read-only, and only in a bucket the configuration lists in samplePayloadBuckets'
+    );
+  }
+  if (resource === r.validationArtifacts) {
+    return (
+      `${actions.join(', ')}: sample and report keys are named per rollout execution at run time; ` +
+      `the wildcard covers only the ${VALIDATION_PREFIX} prefix of this stack's own artifacts bucket`
+    );
+  }
   return undefined;
 }
 
 export interface RolloutFunctionsProps {
   /** The validated deployment targets: scope the permissions and become the functions' ROLLOUT_TARGETS. */
   readonly config: RolloutConfig;
+  /** Where validation samples and reports go: ARTIFACTS_BUCKET of the steps in ARTIFACTS_BUCKET_STEPS. */
+  readonly artifacts: ArtifactsBucket;
   /**
    * The ASL whose Task TimeoutSeconds bound each function's timeout.
    * @default ROLLOUT_ASL_PATH (state-machines/rollout.asl.json)
@@ -226,14 +348,15 @@ export class RolloutFunctions extends Construct {
     }
     const timeouts = lambdaTaskTimeouts(readFileSync(definitionFile, 'utf8'), definitionFile);
     const environment = rolloutEnvironment(props.config);
-    const resources = this.rolloutResources(props.config);
+    const environmentWithArtifacts = rolloutEnvironment(props.config, { artifactsBucketName: props.artifacts.bucket.bucketName });
+    const resources = this.rolloutResources(props.config, props.artifacts);
     const substitutions: Record<string, string> = {};
 
     for (const step of ROLLOUT_STEPS) {
       const fn = this.createFunction(step, {
         entry: path.join(handlersDirectory, step.dir, 'index.ts'),
         timeoutSeconds: this.timeoutFor(step, timeouts, definitionFile),
-        environment,
+        environment: ARTIFACTS_BUCKET_STEPS.has(step.dir) ? environmentWithArtifacts : environment,
         resources,
         logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       });
@@ -251,12 +374,24 @@ export class RolloutFunctions extends Construct {
     return fn;
   }
 
-  private rolloutResources(config: RolloutConfig): RolloutResources {
+  private rolloutResources(config: RolloutConfig, artifacts: ArtifactsBucket): RolloutResources {
     const stack = Stack.of(this);
     // SageMaker lowercases resource names in its ARNs (endpoint/my-endpoint), whatever case they were created with.
     const sagemakerArn = (resource: string, resourceName: string) =>
       stack.formatArn({ service: 'sagemaker', resource, resourceName: resourceName.toLowerCase() });
+    // S3 ARNs have no region or account: arn:<partition>:s3:::<bucket>/<key>.
+    const s3ObjectArn = (bucket: string, key: string) =>
+      stack.formatArn({ service: 's3', region: '', account: '', resource: bucket, resourceName: key });
+    const datasetObjects = config.targets.flatMap((target, index) => {
+      const uri = target.policy.validation.datasetS3Uri;
+      return uri === undefined ? [] : [s3ObjectArn(...datasetLocation(uri, `targets[${index}] (${target.modelPackageGroupName})`))];
+    });
     return {
+      datasetObjects: [...new Set(datasetObjects)],
+      samplePayloadObjects: [
+        ...new Set(config.targets.flatMap((t) => t.policy.validation.samplePayloadBuckets.map((bucket) => s3ObjectArn(bucket, '*')))),
+      ],
+      validationArtifacts: artifacts.validationObjectsArn(),
       endpoints: [...new Set(config.targets.map((t) => sagemakerArn('endpoint', t.endpointName)))],
       anyEndpointConfig: sagemakerArn('endpoint-config', '*'),
       anyModel: sagemakerArn('model', '*'),
@@ -298,8 +433,9 @@ export class RolloutFunctions extends Construct {
     // The step's own permissions live in their own policy, so the acknowledgement of X-Ray's Resource '*'
     // (on the role's default policy, below) can never cover a wildcard added here.
     const statements = statementsFor(options.resources);
-    const stepPolicy = new iam.Policy(this, `${id}Permissions`, { roles: [role], statements });
-    this.acknowledgeWildcards(stepPolicy, step, statements, options.resources);
+    // A step with no permission of its own (request-approval) gets no policy: an empty one is not even synthesized.
+    const stepPolicy = statements.length ? new iam.Policy(this, `${id}Permissions`, { roles: [role], statements }) : undefined;
+    if (stepPolicy) this.acknowledgeWildcards(stepPolicy, step, statements, options.resources);
 
     const fn = new NodejsFunction(this, id, {
       entry: options.entry,
@@ -318,7 +454,7 @@ export class RolloutFunctions extends Construct {
       bundling: ROLLOUT_BUNDLING,
     });
 
-    fn.node.addDependency(stepPolicy);
+    if (stepPolicy) fn.node.addDependency(stepPolicy);
     // Tracing.ACTIVE adds the X-Ray statement to the role's default policy, next to the log-group grant.
     Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

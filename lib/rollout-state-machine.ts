@@ -11,6 +11,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { RolloutConfig } from '../lambdas/shared/config';
+import { ConfigurationError } from '../lambdas/shared/errors';
 
 /** The rollout's ASL, resolved from the repository root so synth works from any working directory. */
 export const ROLLOUT_ASL_PATH = path.join(__dirname, '..', 'state-machines', 'rollout.asl.json');
@@ -21,8 +23,10 @@ const PLACEHOLDER = /\$\{([^}]+)\}/g;
 /** The ASL fields this code reads; everything else passes through untouched. */
 interface AslState {
   readonly Type: string;
+  readonly Resource?: string;
   readonly Parameters?: { readonly FunctionName?: unknown };
   readonly TimeoutSeconds?: number;
+  readonly TimeoutSecondsPath?: string;
   readonly Branches?: readonly AslStates[];
   readonly Iterator?: AslStates;
   readonly ItemProcessor?: AslStates;
@@ -56,23 +60,43 @@ export function assertSubstitutionsMatch(aslText: string, substitutions: Readonl
 }
 
 /**
- * For each substitution used as a Task's `Parameters.FunctionName`, the smallest `TimeoutSeconds` of the
- * Task states that invoke it (Parallel branches and Map processors included). A Lambda's timeout must not
- * exceed it, or Step Functions gives up on the task while the function still runs. Throws when such a Task
- * has no TimeoutSeconds: the function's timeout would then have nothing to match.
+ * Timeout of a Lambda invoked by a `.waitForTaskToken` Task: the function only announces the wait and
+ * returns; the Task's own TimeoutSeconds(Path) bounds the wait for the token, not the function.
+ */
+export const WAIT_FOR_TASK_TOKEN_LAMBDA_TIMEOUT_SECONDS = 30;
+
+/**
+ * For each substitution used as a Task's `Parameters.FunctionName`, the smallest timeout the Task states that
+ * invoke it allow (Parallel branches and Map processors included). A Lambda's timeout must not exceed it, or
+ * Step Functions gives up on the task while the function still runs. For a plain Task that is its
+ * TimeoutSeconds (required: the function's timeout must be known at deploy time, so TimeoutSecondsPath alone
+ * is refused). A `.waitForTaskToken` Task counts WAIT_FOR_TASK_TOKEN_LAMBDA_TIMEOUT_SECONDS, and must have
+ * TimeoutSeconds or TimeoutSecondsPath: a lost token would otherwise hold the execution until it times out.
  */
 export function lambdaTaskTimeouts(aslText: string, source: string): Map<string, number> {
   const definition = JSON.parse(aslText) as AslStates;
   const timeouts = new Map<string, number>();
+  const taskTimeout = (stateName: string, state: AslState, substitution: string): number => {
+    const where = `State "${stateName}" in ${source} invokes \${${substitution}}`;
+    if (state.Resource?.endsWith('.waitForTaskToken')) {
+      if (typeof state.TimeoutSeconds !== 'number' && typeof state.TimeoutSecondsPath !== 'string') {
+        throw new Error(`${where} and waits for a task token without TimeoutSeconds or TimeoutSecondsPath`);
+      }
+      return WAIT_FOR_TASK_TOKEN_LAMBDA_TIMEOUT_SECONDS;
+    }
+    if (typeof state.TimeoutSeconds !== 'number') {
+      const pathOnly = typeof state.TimeoutSecondsPath === 'string' ? ' (TimeoutSecondsPath is only known at run time)' : '';
+      throw new Error(`${where} without TimeoutSeconds${pathOnly}`);
+    }
+    return state.TimeoutSeconds;
+  };
   const visit = (states: AslStates): void => {
     for (const [stateName, state] of Object.entries(states.States)) {
       const functionName = state.Parameters?.FunctionName;
       const substitution = typeof functionName === 'string' ? /^\$\{([^}]+)\}$/.exec(functionName)?.[1] : undefined;
       if (state.Type === 'Task' && substitution) {
-        if (typeof state.TimeoutSeconds !== 'number') {
-          throw new Error(`State "${stateName}" in ${source} invokes \${${substitution}} without TimeoutSeconds`);
-        }
-        timeouts.set(substitution, Math.min(timeouts.get(substitution) ?? Infinity, state.TimeoutSeconds));
+        const seconds = taskTimeout(stateName, state, substitution);
+        timeouts.set(substitution, Math.min(timeouts.get(substitution) ?? Infinity, seconds));
       }
       state.Branches?.forEach(visit);
       if (state.Iterator) visit(state.Iterator);
@@ -81,6 +105,29 @@ export function lambdaTaskTimeouts(aslText: string, source: string): Map<string,
   };
   visit(definition);
   return timeouts;
+}
+
+/**
+ * Throws a ConfigurationError naming the target and fields when its policy can keep one execution waiting
+ * longer than the ASL's top-level TimeoutSeconds. Step Functions then stops the execution, and no Catch sees
+ * that: nothing restores blue or deletes green. Counted: the longest wait for a decision plus the bake that
+ * follows an approval given at its end. The other states take time too, so passing is necessary, not sufficient.
+ */
+export function assertPolicyWaitsFitExecution(config: RolloutConfig, aslText: string, source: string): void {
+  const executionTimeout = (JSON.parse(aslText) as { TimeoutSeconds?: unknown }).TimeoutSeconds;
+  if (typeof executionTimeout !== 'number') return;
+  const problems = config.targets.flatMap((target, index) => {
+    const { bakeSeconds, validation } = target.policy;
+    const waits = validation.approvalTimeoutSeconds + bakeSeconds;
+    return waits < executionTimeout
+      ? []
+      : [
+          `targets[${index}] (${target.modelPackageGroupName}).policy: validation.approvalTimeoutSeconds (${validation.approvalTimeoutSeconds}) + ` +
+            `bakeSeconds (${bakeSeconds}) = ${waits} s is not below the state machine's TimeoutSeconds (${executionTimeout} s in ${source}); ` +
+            'an execution stopped by that timeout restores nothing',
+        ];
+  });
+  if (problems.length) throw new ConfigurationError(`Invalid configuration for the rollout state machine:\n  ${problems.join('\n  ')}`);
 }
 
 /** The functions the state machine invokes, as RolloutFunctions exposes them. */

@@ -35,10 +35,22 @@ export function loadStepHandler(step: RolloutStep): StepHandler {
   return module.handler;
 }
 
+/**
+ * Stands in for the outside world completing a `.waitForTaskToken` Task: resolves with the output a
+ * SendTaskSuccess would carry, or rejects with an error whose name and message are SendTaskFailure's error
+ * and cause. Never settling is allowed: the Task's timeout then fires, as in AWS.
+ */
+export type TaskTokenResolver = (stateName: string, payload: unknown) => Promise<unknown>;
+
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const LAMBDA_INVOKE_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
 export interface LocalLambdaOptions {
   readonly taskStates: ReadonlyMap<string, Record<string, unknown>>;
   readonly stepsByFunctionArn: ReadonlyMap<string, RolloutStep>;
   readonly handlerFor: (step: RolloutStep) => StepHandler;
+  /** Completes `.waitForTaskToken` Tasks; without it such a Task waits until its timeout. */
+  readonly resolveTaskToken?: TaskTokenResolver;
   /** Called after each invocation, success or failure (the rehearsal's timeline and call counts). */
   readonly onInvocation?: (invocation: LambdaInvocation) => void;
 }
@@ -47,9 +59,10 @@ export interface LocalLambdaOptions {
 export function localTaskHandlers(options: LocalLambdaOptions): Record<string, (input: unknown) => Promise<unknown>> {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, state] of options.taskStates) {
-    if (state.Resource !== 'arn:aws:states:::lambda:invoke') {
+    if (state.Resource !== LAMBDA_INVOKE && state.Resource !== LAMBDA_INVOKE_WAIT_FOR_TOKEN) {
       throw new Error(`state "${stateName}": the rehearsal runs lambda:invoke Tasks only, not ${String(state.Resource)}`);
     }
+    const waitsForToken = state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN;
     handlers[stateName] = async (input: unknown) => {
       const { FunctionName, Payload } = (input ?? {}) as { FunctionName?: string; Payload?: unknown };
       const step = FunctionName ? options.stepsByFunctionArn.get(FunctionName) : undefined;
@@ -61,13 +74,16 @@ export function localTaskHandlers(options: LocalLambdaOptions): Record<string, (
         const result = await options.handlerFor(step)(event);
         const output = result === undefined ? null : JSON.parse(JSON.stringify(result));
         options.onInvocation?.({ stateName, step: step.dir, startedAtMs, endedAtMs: Date.now(), input: event, output });
-        return { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 };
+        if (!waitsForToken) return { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 };
       } catch (error) {
         const errorType = error instanceof Error ? error.name : 'Error';
         const errorMessage = error instanceof Error ? error.message : String(error);
         options.onInvocation?.({ stateName, step: step.dir, startedAtMs, endedAtMs: Date.now(), input: event, error: { errorType, errorMessage } });
         throw new LambdaFunctionError(errorType, errorMessage);
       }
+      // The function only announced the wait; the Task's result is what the decision sends back.
+      if (!options.resolveTaskToken) return new Promise(() => undefined);
+      return options.resolveTaskToken(stateName, event);
     };
   }
   return handlers;

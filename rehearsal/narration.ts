@@ -21,6 +21,22 @@ export function describeInvocation(invocation: LambdaInvocation): string {
       return out.inService ? `Endpoint InService on the requested config` : `Endpoint ${out.status}`;
     case 'smoke-check':
       return `Green ${out.invokedVariant} answered the sample payload in ${out.latencyMs} ms`;
+    case 'warm-up':
+      return ((out.variants ?? []) as Loose[])
+        .map((v) => `${v.variantName} warm after ${v.requests} requests in ${Math.round(v.seconds)} s (p99 ${Math.round(v.firstWindowP99Ms)} -> ${Math.round(v.lastWindowP99Ms)} ms)`)
+        .join('; ');
+    case 'plan-validation':
+      return `Validation plan: ${out.totalRequests} requests from the ${out.source === 'dataset' ? 'golden dataset' : 'sample payload'} in ${(out.batches ?? []).length} batch(es)`;
+    case 'validate-batch':
+      return `Batch ${out.index}: ${out.samples} paired samples stored`;
+    case 'probe-robustness': {
+      const probes = (out.probes ?? []) as Loose[];
+      return `Robustness probes: ${probes.map((p) => `${p.name} -> ${p.outcome}${p.statusCode ? ` ${p.statusCode}` : ''}`).join(', ')}; recovered afterwards: ${out.recoveredAfterwards}`;
+    }
+    case 'judge-validation':
+      return `Verdict ${out.verdict}. ${String(out.summary ?? '').split('\n').join(' | ')}`;
+    case 'request-approval':
+      return 'Operator asked for a decision';
     case 'shift-traffic':
       return `Traffic weights requested: green ${Math.round((out.greenShare ?? 0) * 1000) / 10}%`;
     case 'restore-blue':

@@ -6,6 +6,8 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { configureAwsClients } from '../lambdas/shared/aws-clients';
 import { parseRolloutConfig, TARGETS_ENV, type DeploymentTarget, type RolloutConfig, type RolloutConfigInput } from '../lambdas/shared/config';
+import { rejectionCause } from '../cli/decision';
+import { RolloutRejected } from '../lambdas/shared/errors';
 import { approvalEventPattern } from '../lambdas/shared/events';
 import { isManagedBySystem, rolloutTags } from '../lambdas/shared/tags';
 import type { RolloutStep } from '../lambdas/steps';
@@ -13,6 +15,7 @@ import { VirtualClock, REHEARSAL_EPOCH_MS, wallNow } from './clock';
 import { loadRolloutDefinition, taskStates } from './definition';
 import { matchesPattern, type EventPattern } from './event-bus';
 import { localTaskHandlers, loadStepHandler, type LambdaInvocation, type StepHandler } from './local-lambda';
+import { generateDataset, parseS3Uri } from './dataset';
 import { describeInvocation } from './narration';
 import type { ModelPackageSpec, Outcome, Scenario } from './scenario';
 import { isMutatingOperation, isolateSdkFromHostConfig, SimulatedAws } from './sim/world';
@@ -22,6 +25,10 @@ import './polyfills';
 export const REHEARSAL_REGION = 'us-east-1';
 export const REHEARSAL_ACCOUNT = '123456789012';
 const STATE_MACHINE_NAME = 'SageMakerBlueGreenRollout';
+/** Where a scenario's dataset goes when the target names no dataset location. */
+export const REHEARSAL_DATASET_BUCKET = 'rehearsal-golden-datasets';
+/** The system's artifacts bucket (validation samples and reports) in the rehearsal's account. */
+export const REHEARSAL_ARTIFACTS_BUCKET = `sagemaker-blue-green-artifacts-${REHEARSAL_ACCOUNT}`;
 const DEFAULT_IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-gpu-py312';
 
 export interface TimelineEntry {
@@ -63,6 +70,16 @@ export interface RehearsalReport {
   } | null;
   /** Models and endpoint configs this system created that nothing uses any more (should be empty). */
   readonly orphans: { readonly models: readonly string[]; readonly endpointConfigs: readonly string[] };
+  /** Warm-up and validation of green: the verdict, and the full report the judge wrote to S3. */
+  readonly validation: {
+    readonly verdict: string;
+    readonly summary: string;
+    readonly reportUri: string;
+    readonly report: unknown;
+    readonly warmUp: unknown;
+  } | null;
+  /** The operator's decision, when the rollout waited for one. */
+  readonly decision: { readonly decision: 'APPROVED' | 'REJECTED'; readonly by: string; readonly atSecond: number } | null;
   /** How many rollouts made a mutating call to the endpoint (several deliveries may start several executions). */
   readonly rollouts: number;
   readonly timeline: readonly TimelineEntry[];
@@ -98,6 +115,13 @@ export function rehearsalConfig(config: RolloutConfigInput, scenario: Scenario):
   const targets = Array.isArray(config?.targets) ? [...config.targets] : [];
   if (targets.length === 0) throw new Error('The configuration has no targets to rehearse');
   targets[0] = deepMerge(targets[0], scenario.target ?? {}) as (typeof targets)[number];
+  const first = targets[0] as { modelPackageGroupName?: string; policy?: { validation?: { datasetS3Uri?: string } } };
+  if (scenario.dataset && !first.policy?.validation?.datasetS3Uri) {
+    // The scenario brings a dataset but the target names none: put it where the rehearsal can find it.
+    targets[0] = deepMerge(first, {
+      policy: { validation: { datasetS3Uri: `s3://${REHEARSAL_DATASET_BUCKET}/${first.modelPackageGroupName ?? 'models'}/golden.jsonl` } },
+    }) as (typeof targets)[number];
+  }
   return parseRolloutConfig({ ...config, targets }, `configuration of scenario ${scenario.name}`);
 }
 
@@ -228,11 +252,23 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           ],
         });
       }
+      sim.s3.createBucket(REHEARSAL_ARTIFACTS_BUCKET);
+      const datasetUri = target.policy.validation.datasetS3Uri;
+      if (datasetUri) {
+        const spec = scenario.dataset ?? { lines: 1000, withExpected: true };
+        const referenceVersion =
+          spec.expectedFromVersion ?? scenario.endpoint?.liveVersion ?? Math.max(...scenario.modelPackages.map((p) => p.version));
+        const reference = scenario.modelPackages.find((p) => p.version === referenceVersion)?.behaviour;
+        const { bucket, key } = parseS3Uri(datasetUri);
+        sim.s3.createBucket(bucket);
+        sim.s3.putObject(bucket, key, generateDataset(spec, scenario.seed, reference), 'application/jsonl');
+      }
       sim.sagemaker.onEndpointChange((change) => note({ kind: 'endpoint', message: change.message }));
 
       // The Lambdas' environment and AWS clients, as in the deployed functions.
       process.env[TARGETS_ENV] = JSON.stringify({ targets: config.targets });
       process.env.AWS_REGION = REHEARSAL_REGION;
+      process.env.ARTIFACTS_BUCKET = REHEARSAL_ARTIFACTS_BUCKET;
       // The functions run on Node.js 22 in Lambda; the SDK's warning about the local Node 20 is noise here.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
       configureAwsClients({ region: REHEARSAL_REGION, credentials: sim.credentials, requestHandler: sim.requestHandler });
@@ -246,6 +282,26 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       const pattern = approvalEventPattern(config.targets.map((t) => t.modelPackageGroupName)) as unknown as EventPattern;
       const stateMachine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
       const tasks = taskStates(definition.States);
+
+      let judged: { verdict: string; summary: string; reportUri: string } | undefined;
+      let warmUp: unknown;
+      let decision: RehearsalReport['decision'] = null;
+      // The operator, as the scenario scripts them: SendTaskSuccess / SendTaskFailure after a while, or never.
+      const resolveTaskToken = (stateName: string): Promise<unknown> => {
+        const script = scenario.approval;
+        note({ kind: 'state', state: stateName, message: `Waiting for an operator decision${script ? ` (scripted: ${script.decision} after ${script.afterSeconds} s)` : ' (none scripted)'}` });
+        if (!script || script.decision === 'none') return new Promise(() => undefined);
+        return new Promise((resolve, reject) =>
+          setTimeout(() => {
+            const decided = script.decision === 'approve' ? 'APPROVED' : 'REJECTED';
+            decision = { decision: decided, by: script.by, atSecond: elapsed() };
+            note({ kind: 'event', message: `Operator ${script.by} ${decided.toLowerCase()} the rollout${script.reason ? `: ${script.reason}` : ''}` });
+            if (decided === 'APPROVED') resolve({ decision: decided, by: script.by, reason: script.reason ?? null, decidedAt: new Date().toISOString() });
+            // What SendTaskFailure from the operator command sends: the same error name and cause.
+            else reject(new RolloutRejected(rejectionCause(script.by, script.reason ?? 'no reason given')));
+          }, script.afterSeconds * 1000),
+        );
+      };
 
       const startExecution = async (event: unknown, index: number): Promise<void> => {
         const name = pseudoUuid(scenario.seed, 1000 + index);
@@ -262,12 +318,18 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         executions.push(record);
         note({ kind: 'execution', message: `Execution ${name} started` });
         const callsBefore = sim.calls.length;
-        const onInvocation = (invocation: LambdaInvocation) =>
+        const onInvocation = (invocation: LambdaInvocation) => {
+          if (invocation.step === 'judge-validation' && invocation.output) judged = invocation.output as typeof judged;
+          if (invocation.step === 'warm-up' && invocation.output) warmUp = invocation.output;
           note({ kind: 'task', state: invocation.stateName, message: describeInvocation(invocation) });
+        };
         const run = stateMachine.run(event as never, {
-          overrides: { taskResourceLocalHandlers: localTaskHandlers({ taskStates: tasks, stepsByFunctionArn, handlerFor, onInvocation }) as never },
+          overrides: {
+            taskResourceLocalHandlers: localTaskHandlers({ taskStates: tasks, stepsByFunctionArn, handlerFor, onInvocation, resolveTaskToken }) as never,
+          },
           context: {
             Execution: { Id: record.arn, Name: name, RoleArn: `arn:aws:iam::${REHEARSAL_ACCOUNT}:role/${STATE_MACHINE_NAME}Role` },
+            Task: { Token: `rehearsal-task-token-${name}` },
             StateMachine: { Id: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`, Name: STATE_MACHINE_NAME },
           } as never,
         });
@@ -338,7 +400,10 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       await clock.drive(everything);
 
       options.onAwsCalls?.(sim.calls.map(({ service, operation, input }) => ({ service, operation, input })));
-      return buildReport({ scenario, target, sim, executions, timeline, modelPackageArn: firstPackageArn, virtualSeconds: elapsed(), wallMs: wallNow() - wallStart });
+      const validation = judged
+        ? { ...judged, report: readReport(sim, judged.reportUri), warmUp: warmUp ?? null }
+        : null;
+      return buildReport({ scenario, target, sim, executions, timeline, validation, decision, modelPackageArn: firstPackageArn, virtualSeconds: elapsed(), wallMs: wallNow() - wallStart });
     });
   } finally {
     restoreHostConfig();
@@ -346,6 +411,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
     Object.assign(process.env, savedEnv);
   }
+}
+
+/** The full validation report the judge wrote to the artifacts bucket. */
+function readReport(sim: SimulatedAws, reportUri: string): unknown {
+  const { bucket, key } = parseS3Uri(reportUri);
+  const text = sim.s3.getObjectText(bucket, key);
+  return text === undefined ? null : JSON.parse(text);
 }
 
 function outcomeOf(executions: readonly ExecutionRecord[]): Outcome {
@@ -362,6 +434,8 @@ function buildReport(input: {
   sim: SimulatedAws;
   executions: readonly ExecutionRecord[];
   timeline: readonly TimelineEntry[];
+  validation: RehearsalReport['validation'];
+  decision: RehearsalReport['decision'];
   modelPackageArn: string | null;
   virtualSeconds: number;
   wallMs: number;
@@ -413,6 +487,8 @@ function buildReport(input: {
         .filter((c) => isManagedBySystem(c.tags) && !usedConfigs.has(c.name))
         .map((c) => c.name),
     },
+    validation: input.validation,
+    decision: input.decision,
     rollouts: executions.filter((e) => e.mutated).length,
     timeline: input.timeline,
     awsCalls: {

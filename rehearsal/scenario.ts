@@ -19,9 +19,19 @@ const ModelBehaviourSchema = z
     /** Fraction of invocations answered with a ModelError (container status 500). @default 0 */
     errorRate: z.number().min(0).max(1).optional(),
     /** The score the model returns (`{"score": x}`), normally distributed. @default { mean: 0.3, stdDev: 0.1 } */
-    prediction: z.object({ mean: z.number(), stdDev: z.number().min(0) }).strict().optional(),
+    prediction: z
+      .object({
+        mean: z.number(),
+        stdDev: z.number().min(0),
+        /** Share of the score that is the model's own noise rather than a function of the input. @default 0.05 */
+        jitter: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
     /** The container never passes its health check: the endpoint update that adds it is rolled back. */
     failsHealthCheck: z.boolean().optional(),
+    /** How the container answers malformed input: a 4xx (as it should) or a 5xx (it crashed). @default 'client-error' */
+    onMalformed: z.enum(['client-error', 'server-error']).optional(),
   })
   .strict();
 
@@ -96,6 +106,31 @@ const FaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('create-failure'), reason: z.string().optional() }).strict(),
 ]);
 
+const DatasetSchema = z
+  .object({
+    /** Lines to generate. @default 1000 */
+    lines: z.number().int().min(1).max(200_000).default(1000),
+    /** Generated lines carry `expected`: the label the reference version predicts for the input. @default true */
+    withExpected: z.boolean().default(true),
+    /** The version whose behaviour defines expected outputs. @default the live version, else the newest */
+    expectedFromVersion: z.number().int().min(1).optional(),
+    /** The dataset's lines as written (instead of generated ones): {"input": ..., "expected"?: ...}. */
+    items: z.array(z.record(z.string(), z.unknown())).optional(),
+  })
+  .strict();
+
+const ApprovalSchema = z
+  .object({
+    /** What the operator decides when a rollout waits for a decision; 'none' lets the approval time out. */
+    decision: z.enum(['approve', 'reject', 'none']),
+    /** Virtual seconds after the wait begins. @default 300 */
+    afterSeconds: z.number().min(0).default(300),
+    /** @default 'rehearsal-operator' */
+    by: z.string().min(1).default('rehearsal-operator'),
+    reason: z.string().optional(),
+  })
+  .strict();
+
 export const OUTCOMES = ['PROMOTED', 'ROLLED_BACK', 'FAILED', 'IGNORED'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -124,10 +159,20 @@ export const ScenarioSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * The golden dataset, put in the simulated S3 at the target's validation.datasetS3Uri (or a rehearsal bucket
+     * when the target names none). @default 1000 generated lines when the target names a dataset, else none
+     */
+    dataset: DatasetSchema.optional(),
+    /** The operator's decision, scripted. @default nobody decides (the approval times out) */
+    approval: ApprovalSchema.optional(),
     /** Faults the simulation injects. */
     faults: z.array(FaultSchema).default([]),
     /** What the scenario should end with (built-ins are tested against it). */
-    expect: z.object({ outcome: z.enum(OUTCOMES), error: z.string().optional() }).strict().optional(),
+    expect: z
+      .object({ outcome: z.enum(OUTCOMES), error: z.string().optional(), verdict: z.enum(['PASS', 'FAIL', 'INCONCLUSIVE']).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -10,12 +10,13 @@ import type {
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { findTarget, type DeploymentTarget, type RolloutConfig } from '../shared/config';
-import { EndpointNotReady, ModelPackageInvalid, ModelPackageNotApproved, TargetNotConfigured } from '../shared/errors';
+import { ConfigurationError, EndpointNotReady, ModelPackageInvalid, ModelPackageNotApproved, TargetNotConfigured } from '../shared/errors';
 import { ModelPackageStateChangeEventSchema } from '../shared/events';
 import type { StepLogger } from '../shared/logger';
 import { definedOnly } from '../shared/objects';
 import { deploymentIdFor, rolloutNames, type RolloutNames } from '../shared/names';
-import { parseInput, RolloutPlanSchema, type BlueVariant, type Container, type RolloutPlan } from '../shared/plan';
+import { parseS3Uri } from '../shared/payloads';
+import { parseInput, RolloutPlanSchema, type BlueVariant, type Container, type PayloadSource, type RolloutPlan } from '../shared/plan';
 import {
   describeEndpointConfigIfExists,
   describeEndpointIfExists,
@@ -24,6 +25,7 @@ import {
   findVariant,
   variantList,
 } from '../shared/sagemaker';
+import { compilePath } from '../shared/score-path';
 
 export const STEP = 'resolve-rollout';
 
@@ -69,7 +71,8 @@ export async function resolveRollout(input: ResolveRolloutInput, deps: ResolveRo
     );
   }
   const containers = deployableContainers(modelPackage, target);
-  const supportedContentTypes = modelPackage.InferenceSpecification?.SupportedContentTypes ?? [];
+  const payloads = payloadSource(modelPackage, target);
+  checkResponsePaths(target);
 
   const deploymentId = deploymentIdFor(input.executionArn);
   const names = rolloutNames({
@@ -114,10 +117,8 @@ export async function resolveRollout(input: ResolveRolloutInput, deps: ResolveRo
       endpointUpdateTimeoutSeconds: target.policy.endpointUpdateTimeoutSeconds,
       pollIntervalSeconds: target.policy.pollIntervalSeconds,
     },
-    samplePayload: {
-      body: target.policy.samplePayload.body,
-      contentType: target.policy.samplePayload.contentType ?? supportedContentTypes[0] ?? 'application/json',
-    },
+    payloads,
+    validation: target.policy.validation,
   };
   // The plan is the contract with the ASL and every later step: a plan that breaks it fails here, named.
   return parseInput(RolloutPlanSchema, plan, `${STEP}: planned rollout`);
@@ -132,6 +133,54 @@ function checkPackageMatchesEvent(modelPackage: DescribeModelPackageOutput, inpu
       `Model package ${detail.ModelPackageArn} is version ${version} of group "${group}", but the event says version ` +
         `${detail.ModelPackageVersion} of "${detail.ModelPackageGroupName}".`,
     );
+  }
+}
+
+/**
+ * Where smoke check, warm-up and validation get their requests, in order of preference: the golden dataset,
+ * the policy's sample payload, the package's SamplePayloadUrl (only from a bucket the policy lists: the
+ * functions are granted those buckets and no others). Content type: the sample payload's, else the package's
+ * first SupportedContentTypes, else application/json.
+ */
+function payloadSource(modelPackage: DescribeModelPackageOutput, target: DeploymentTarget): PayloadSource {
+  const { validation, samplePayload } = target.policy;
+  const contentType = samplePayload?.contentType ?? modelPackage.InferenceSpecification?.SupportedContentTypes?.[0] ?? 'application/json';
+  if (validation.datasetS3Uri) return { kind: 'dataset', s3Uri: validation.datasetS3Uri, contentType };
+  if (samplePayload) return { kind: 'inline', body: samplePayload.body, contentType };
+
+  const arn = modelPackage.ModelPackageArn;
+  const url = modelPackage.SamplePayloadUrl;
+  if (!url) {
+    throw new ModelPackageInvalid(
+      `Model package ${arn}: no payload for validation: set policy.validation.datasetS3Uri or policy.samplePayload ` +
+        `(the package has no SamplePayloadUrl either).`,
+    );
+  }
+  const location = parseS3Uri(url);
+  if (!location) throw new ModelPackageInvalid(`Model package ${arn}: SamplePayloadUrl ${url} is not an S3 location.`);
+  if (!validation.samplePayloadBuckets.includes(location.bucket)) {
+    const allowed = validation.samplePayloadBuckets.length > 0 ? validation.samplePayloadBuckets.join(', ') : 'none';
+    throw new ModelPackageInvalid(
+      `Model package ${arn}: its SamplePayloadUrl ${url} is in bucket ${location.bucket}, which is not in ` +
+        `policy.validation.samplePayloadBuckets (${allowed}): the rollout functions may not read it. Add the bucket there, ` +
+        `or set policy.validation.datasetS3Uri or policy.samplePayload.`,
+    );
+  }
+  return { kind: 'model-package-sample', s3Uri: `s3://${location.bucket}/${location.key}`, contentType };
+}
+
+/** The score and prediction paths are compiled once here, so a path beyond the supported subset fails before anything is created. */
+function checkResponsePaths(target: DeploymentTarget): void {
+  const { scorePath, predictionPath } = target.policy.validation;
+  for (const [field, path] of [
+    ['scorePath', scorePath],
+    ['predictionPath', predictionPath],
+  ] as const) {
+    try {
+      compilePath(path);
+    } catch (error) {
+      throw new ConfigurationError(`Target ${target.modelPackageGroupName}: policy.validation.${field}: ${(error as Error).message}`);
+    }
   }
 }
 

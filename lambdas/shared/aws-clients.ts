@@ -4,6 +4,7 @@
  * only the HTTP transport (and give static credentials), so requests still go through the SDK's real
  * serializers, retries and error parsing: the handler code that runs locally is the code that runs in Lambda.
  */
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { AwsCredentialIdentity, HttpHandlerOptions, RequestHandler } from '@smithy/types';
@@ -32,3 +33,10 @@ function memo<T>(key: string, create: () => T): T {
 export const sageMakerClient = (): SageMakerClient => memo('sagemaker', () => new SageMakerClient({ ...overrides }));
 export const sageMakerRuntimeClient = (): SageMakerRuntimeClient =>
   memo('sagemaker-runtime', () => new SageMakerRuntimeClient({ ...overrides }));
+/**
+ * SageMaker Runtime for validation traffic: one attempt per call, no SDK retries. A retried request would
+ * report the latency of several attempts and hide the 5xx and throttling that the gates must count.
+ */
+export const singleAttemptRuntimeClient = (): SageMakerRuntimeClient =>
+  memo('sagemaker-runtime-single-attempt', () => new SageMakerRuntimeClient({ ...overrides, maxAttempts: 1 }));
+export const s3Client = (): S3Client => memo('s3', () => new S3Client({ ...overrides }));

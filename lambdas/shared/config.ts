@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { ConfigurationError } from './errors';
 import { SAGEMAKER_NAME_PATTERN } from './names';
+import { compilePath } from './score-path';
+import { DEFAULT_GATE_POLICY, type GatePolicy } from './validation-types';
 
 const sageMakerName = (what: string) =>
   z
@@ -42,62 +44,79 @@ export const SamplePayloadSchema = z
 
 const positive = z.number().positive();
 
+/** A JSON pointer or JMESPath field path into a response, checked now so a typo fails synth, not a rollout. */
+const responsePath = z.string().superRefine((path, ctx) => {
+  try {
+    compilePath(path);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+/** Every green request answered (no timeout, no 5xx from SageMaker itself). */
+const HealthGateSchema = z.object({ enabled: z.boolean().default(true), minSamples: z.number().int().min(1).default(100) }).strict();
+
+/** Green's latency percentiles, absolute and relative to blue's on the same payloads in the same window. */
+const LatencyGateSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minSamples: z.number().int().min(1).default(200),
+    /** Green p50 <= this x blue p50. */
+    maxRelativeP50: positive.optional(),
+    /** Green p95 <= this x blue p95. */
+    maxRelativeP95: positive.optional(),
+    /** Green p99 <= this x blue p99. @default 1.2 */
+    maxRelativeP99: positive.default(1.2),
+    maxP50Ms: positive.optional(),
+    maxP95Ms: positive.optional(),
+    maxP99Ms: positive.optional(),
+  })
+  .strict();
+
+/** Share of green requests answered with a 5xx (ModelError or SageMaker's own). */
+const ErrorsGateSchema = z
+  .object({ enabled: z.boolean().default(true), minSamples: z.number().int().min(1).default(200), maxErrorRate: z.number().min(0).max(1).default(0.01) })
+  .strict();
+
+/** Agreement with the dataset's expected outputs (lines that have one). */
+const GoldenGateSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minSamples: z.number().int().min(1).default(50),
+    /** classification: prediction equals expected; regression: |prediction - expected| <= tolerance. */
+    mode: z.enum(['classification', 'regression']).default('classification'),
+    minAgreement: z.number().min(0).max(1).default(0.95),
+    tolerance: z.number().min(0).default(0.05),
+  })
+  .strict();
+
+/** Green's predictions against blue's on the same inputs: Kolmogorov-Smirnov for scores, or PSI over bins. */
+const DistributionGateSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minSamples: z.number().int().min(1).default(200),
+    method: z.enum(['ks', 'psi']).default('ks'),
+    /** KS fails only when p < alpha AND D > maxKsStatistic (an effect-size floor against noise). */
+    alpha: z.number().gt(0).lt(1).default(0.01),
+    maxKsStatistic: z.number().gt(0).max(1).default(0.1),
+    /** PSI bin edges; @default blue's deciles */
+    bins: z.array(z.number()).min(1).optional(),
+    maxPsi: positive.default(0.2),
+  })
+  .strict();
+
+/** Malformed and adversarial inputs get client errors, never a 5xx, and green answers normally afterwards. */
+const RobustnessGateSchema = z.object({ enabled: z.boolean().default(true) }).strict();
+
 /** Gates green must pass before it takes traffic; each reports its statistic, threshold and verdict. */
 export const GatePolicySchema = z
   .object({
-    /** Every green request answered (no timeout, no 5xx from SageMaker itself). */
-    health: z.object({ enabled: z.boolean().default(true), minSamples: z.number().int().min(1).default(100) }).strict().default({ enabled: true, minSamples: 100 }),
-    /** Green's latency percentiles, absolute and relative to blue's on the same payloads in the same window. */
-    latency: z
-      .object({
-        enabled: z.boolean().default(true),
-        minSamples: z.number().int().min(1).default(200),
-        /** Green p50 <= this x blue p50. */
-        maxRelativeP50: positive.optional(),
-        /** Green p95 <= this x blue p95. */
-        maxRelativeP95: positive.optional(),
-        /** Green p99 <= this x blue p99. @default 1.2 */
-        maxRelativeP99: positive.default(1.2),
-        maxP50Ms: positive.optional(),
-        maxP95Ms: positive.optional(),
-        maxP99Ms: positive.optional(),
-      })
-      .strict()
-      .default({ enabled: true, minSamples: 200, maxRelativeP99: 1.2 }),
-    /** Share of green requests answered with a 5xx (ModelError or SageMaker's own). */
-    errors: z
-      .object({ enabled: z.boolean().default(true), minSamples: z.number().int().min(1).default(200), maxErrorRate: z.number().min(0).max(1).default(0.01) })
-      .strict()
-      .default({ enabled: true, minSamples: 200, maxErrorRate: 0.01 }),
-    /** Agreement with the dataset's expected outputs (lines that have one). */
-    golden: z
-      .object({
-        enabled: z.boolean().default(true),
-        minSamples: z.number().int().min(1).default(50),
-        /** classification: prediction equals expected; regression: |prediction - expected| <= tolerance. */
-        mode: z.enum(['classification', 'regression']).default('classification'),
-        minAgreement: z.number().min(0).max(1).default(0.95),
-        tolerance: z.number().min(0).default(0.05),
-      })
-      .strict()
-      .default({ enabled: true, minSamples: 50, mode: 'classification', minAgreement: 0.95, tolerance: 0.05 }),
-    /** Green's predictions against blue's on the same inputs: Kolmogorov-Smirnov for scores, or PSI over bins. */
-    distribution: z
-      .object({
-        enabled: z.boolean().default(true),
-        minSamples: z.number().int().min(1).default(200),
-        method: z.enum(['ks', 'psi']).default('ks'),
-        /** KS fails only when p < alpha AND D > maxKsStatistic (an effect-size floor against noise). */
-        alpha: z.number().gt(0).lt(1).default(0.01),
-        maxKsStatistic: z.number().gt(0).max(1).default(0.1),
-        /** PSI bin edges; @default blue's deciles */
-        bins: z.array(z.number()).min(1).optional(),
-        maxPsi: positive.default(0.2),
-      })
-      .strict()
-      .default({ enabled: true, minSamples: 200, method: 'ks', alpha: 0.01, maxKsStatistic: 0.1, maxPsi: 0.2 }),
-    /** Malformed and adversarial inputs get client errors, never a 5xx, and green answers normally afterwards. */
-    robustness: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    health: HealthGateSchema.default(() => HealthGateSchema.parse(DEFAULT_GATE_POLICY.health)),
+    latency: LatencyGateSchema.default(() => LatencyGateSchema.parse(DEFAULT_GATE_POLICY.latency)),
+    errors: ErrorsGateSchema.default(() => ErrorsGateSchema.parse(DEFAULT_GATE_POLICY.errors)),
+    golden: GoldenGateSchema.default(() => GoldenGateSchema.parse(DEFAULT_GATE_POLICY.golden)),
+    distribution: DistributionGateSchema.default(() => DistributionGateSchema.parse(DEFAULT_GATE_POLICY.distribution)),
+    robustness: RobustnessGateSchema.default(() => RobustnessGateSchema.parse(DEFAULT_GATE_POLICY.robustness)),
   })
   .strict();
 
@@ -122,10 +141,16 @@ export const ValidationPolicySchema = z
      * @default none: the sample payload is used (too few distinct inputs for the golden and distribution gates)
      */
     datasetS3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/, 'datasetS3Uri must look like s3://bucket/key.jsonl').optional(),
+    /**
+     * Buckets that may hold model packages' SamplePayloadUrl archives (the fallback payload source). The
+     * functions may read only these, so a package whose sample lies elsewhere is refused before anything is created.
+     * @default none
+     */
+    samplePayloadBuckets: z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'samplePayloadBuckets: S3 bucket names')).default([]),
     /** Where the score sits in a response: a JSON pointer (/score) or a JMESPath field path (predictions[0].score). @default /score */
-    scorePath: z.string().default('/score'),
+    scorePath: responsePath.default('/score'),
     /** Where the prediction compared with `expected` sits. @default /label */
-    predictionPath: z.string().default('/label'),
+    predictionPath: responsePath.default('/label'),
     /** Requests in flight at once per variant. @default 8 */
     concurrency: z.number().int().min(1).max(64).default(8),
     /** A request unanswered after this long counts as a timeout (health gate). @default 10000 */
@@ -135,7 +160,7 @@ export const ValidationPolicySchema = z
     /** Without a dataset: how many times the sample payload is sent. @default 200 */
     fallbackRequests: z.number().int().min(1).max(10_000).default(200),
     warmUp: WarmUpPolicySchema.default({ windowSize: 50, stabilityFraction: 0.1, maxRequests: 2000, maxSeconds: 300 }),
-    gates: GatePolicySchema.default(GatePolicySchema.parse({})),
+    gates: GatePolicySchema.default(() => GatePolicySchema.parse(DEFAULT_GATE_POLICY)),
     /** Ask a person even when every gate passes. @default false */
     requireHumanApproval: z.boolean().default(false),
     /** How long a rollout waits for a decision (INCONCLUSIVE, or human approval) before it rejects. @default 86400 */
@@ -209,6 +234,10 @@ export type GreenVariantSpec = z.infer<typeof GreenVariantSpecSchema>;
 export type RolloutPolicy = z.infer<typeof RolloutPolicySchema>;
 export type ValidationPolicy = z.infer<typeof ValidationPolicySchema>;
 export type GatePolicyConfig = z.infer<typeof GatePolicySchema>;
+
+// Whatever the configuration produces, the gates can evaluate: a compile error here means the two drifted apart.
+const configuredGatesAreEvaluable: GatePolicyConfig extends GatePolicy ? true : false = true;
+void configuredGatesAreEvaluable;
 export type DeploymentTarget = z.infer<typeof DeploymentTargetSchema>;
 export type RolloutConfig = z.infer<typeof RolloutConfigSchema>;
 /** What a user writes: defaults not yet applied. */

@@ -42,3 +42,14 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/*
+ * Errors the state machine raises without a Lambda throwing them; listed so that every Error an execution can
+ * end with has one definition (the ASL writes these names, the operator command and the rehearsal read them).
+ */
+/** A gate failed ("Record validation failure"): the Cause is the validation summary. */
+export class ValidationFailed extends RolloutError {}
+/** An operator rejected the rollout (SendTaskFailure from `npm run operator -- reject`). */
+export class RolloutRejected extends RolloutError {}
+/** Nobody decided within the policy's approvalTimeoutSeconds ("Record approval timeout"). */
+export class ApprovalTimedOut extends RolloutError {}

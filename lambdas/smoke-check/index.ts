@@ -1,5 +1,5 @@
-/** "Smoke check green": InvokeEndpoint with TargetVariant = green on the sample payload. */
-import { sageMakerRuntimeClient } from '../shared/aws-clients';
+/** "Smoke check green": InvokeEndpoint with TargetVariant = green on the first payload. */
+import { s3Client, sageMakerRuntimeClient } from '../shared/aws-clients';
 import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
 import { smokeCheck, SmokeCheckInputSchema, STEP, type SmokeCheckResult } from './smoke';
@@ -11,7 +11,7 @@ export const handler = async (event: unknown): Promise<SmokeCheckResult> => {
   return logFailures(logger, async () => {
     const { plan } = parseInput(SmokeCheckInputSchema, event, STEP);
     setInvocationLogKeys(logger, planLogKeys(plan));
-    const result = await smokeCheck(plan, { runtime: sageMakerRuntimeClient(), logger });
+    const result = await smokeCheck(plan, { runtime: sageMakerRuntimeClient(), s3: s3Client(), logger });
     logger.info('Green answered the smoke check', { ...result });
     return result;
   });

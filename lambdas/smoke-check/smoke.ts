@@ -1,12 +1,15 @@
 /**
- * Green must answer before it takes traffic: one InvokeEndpoint of the sample payload, sent to green with
+ * Green must answer before it takes traffic: one InvokeEndpoint of the first payload (the dataset's first
+ * request, the policy's sample payload or the model package's sample), sent to green with
  * TargetVariant (it reaches green whatever the weights). A container may report InService before its model
  * is loaded, so ModelNotReadyException is retried a few times; anything else wrong fails the check.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, type InvokeEndpointCommandOutput, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { SmokeCheckFailed } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
+import { firstPayload } from '../shared/payloads';
 import { RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
 import { sleep } from '../shared/time';
 
@@ -29,6 +32,8 @@ export const MODEL_NOT_READY_DELAY_MS = 5000;
 
 export interface SmokeCheckDependencies {
   readonly runtime: SageMakerRuntimeClient;
+  /** Reads the payload source (a dataset or a model package sample in S3). */
+  readonly s3: S3Client;
   readonly logger: StepLogger;
   /** Waits between retries. @default a `setTimeout` promise (faked in the rehearsal) */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -39,6 +44,8 @@ export async function smokeCheck(plan: RolloutPlan, deps: SmokeCheckDependencies
   const fail = (what: string) =>
     new SmokeCheckFailed(`Smoke check of green variant ${greenVariantName} on endpoint ${plan.endpointName} failed: ${what}`);
   const wait = deps.sleep ?? sleep;
+  // A payload that cannot be read fails as PayloadUnavailable, before green is called.
+  const payload = await firstPayload(deps.s3, plan.payloads);
 
   let response: InvokeEndpointCommandOutput | undefined;
   let latencyMs = 0;
@@ -49,8 +56,8 @@ export async function smokeCheck(plan: RolloutPlan, deps: SmokeCheckDependencies
         new InvokeEndpointCommand({
           EndpointName: plan.endpointName,
           TargetVariant: greenVariantName,
-          ContentType: plan.samplePayload.contentType,
-          Body: new TextEncoder().encode(plan.samplePayload.body),
+          ContentType: payload.contentType,
+          Body: new TextEncoder().encode(payload.body),
         }),
       );
       latencyMs = Date.now() - startedAt;

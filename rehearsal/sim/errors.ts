@@ -1,11 +1,12 @@
 /**
  * Errors the simulation answers with. Each one is rendered on the wire the way AWS renders it (error
- * name in the `x-amzn-errortype` header and in the JSON body), so the real SDK clients turn it into an
- * exception with the same `name`, `message` and `$metadata.httpStatusCode` that AWS would produce.
+ * name in the `x-amzn-errortype` header and in the JSON body; for S3, `<Error><Code>` in an XML body),
+ * so the real SDK clients turn it into an exception with the same `name`, `message` and
+ * `$metadata.httpStatusCode` that AWS would produce.
  */
 
-/** The two services the simulation answers for. */
-export type SimService = 'sagemaker' | 'sagemaker-runtime';
+/** The services the simulation answers for. */
+export type SimService = 'sagemaker' | 'sagemaker-runtime' | 's3';
 
 /**
  * HTTP status AWS uses for each error name the simulation can produce. Names not listed answer 400
@@ -28,6 +29,17 @@ const HTTP_STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   ValidationError: 400,
   ModelError: 424,
   ModelNotReadyException: 429,
+  // S3 (restXml): status codes from S3's error code list.
+  NoSuchKey: 404,
+  NoSuchBucket: 404,
+  NotFound: 404,
+  InvalidRange: 416,
+  AccessDenied: 403,
+  SlowDown: 503,
+  InternalError: 500,
+  NotImplemented: 501,
+  PreconditionFailed: 412,
+  MissingContentLength: 411,
 };
 
 /** The HTTP status AWS answers `errorName` with. */
@@ -52,6 +64,18 @@ export function defaultMessageFor(errorName: string): string {
       return 'Model is not ready to serve inference requests. Try again later.';
     case 'ModelError':
       return 'Received server error (500) from primary with message "Internal Server Error".';
+    case 'NoSuchKey':
+      return 'The specified key does not exist.';
+    case 'NoSuchBucket':
+      return 'The specified bucket does not exist';
+    case 'InvalidRange':
+      return 'The requested range is not satisfiable';
+    case 'AccessDenied':
+      return 'Access Denied';
+    case 'SlowDown':
+      return 'Please reduce your request rate.';
+    case 'InternalError':
+      return 'We encountered an internal error. Please try again.';
     default:
       return `${errorName} (simulated)`;
   }

@@ -1,8 +1,11 @@
 /**
  * SageMaker Runtime's InvokeEndpoint, in memory. Each variant fleet serves the behaviour registered for
  * its primary container's model data: a latency distribution (with a cold start after each deployment),
- * an error rate and a prediction distribution. All randomness comes from seeded streams.
+ * an error rate, the way it answers malformed requests, and predictions that are a function of the request
+ * body (so the same input gets nearly the same score from two models that behave alike, as from a retrained
+ * model). All randomness comes from seeded streams.
  */
+import { createHash } from 'node:crypto';
 import { sleep, type AbortSignalLike } from './clock';
 import { AwsServiceError, runtimeValidationError } from './errors';
 import { lognormalFromPercentiles, SeededRandom } from './rng';
@@ -18,10 +21,33 @@ export interface ModelBehaviour {
    * @default none
    */
   readonly coldStart?: { readonly factor: number; readonly requests: number };
-  /** Fraction of invocations answered ModelError (OriginalStatusCode 500). @default 0 */
+  /** Fraction of well-formed invocations answered ModelError (OriginalStatusCode 500). @default 0 */
   readonly errorRate?: number;
-  /** Distribution of the `score` in the response body `{"score": x}`. @default {mean: 0.3, stdDev: 0.1} */
-  readonly prediction?: { readonly mean: number; readonly stdDev: number };
+  /**
+   * The `score` of the response body `{"score": s, "label": s >= 0.5 ? 1 : 0}`: for a request body with
+   * standard-normal value z (see standardNormalFromBody) and the model's own noise draw e,
+   * `score = mean + stdDev * (z * sqrt(1 - jitter^2) + jitter * e)`. Over varied inputs the scores are
+   * normal(mean, stdDev); two models with the same prediction behaviour score the same inputs with a
+   * correlation of 1 - jitter^2. @default {mean: 0.3, stdDev: 0.1, jitter: 0.05}
+   */
+  readonly prediction?: {
+    readonly mean: number;
+    readonly stdDev: number;
+    /** Share (0 to 1) of the score's spread that is per-request noise rather than input. @default 0.05 */
+    readonly jitter?: number;
+  };
+  /**
+   * The Content-Type the container accepts (its media type; parameters such as charset are ignored). A
+   * JSON model (`application/json`) also parses the body. @default 'application/json'
+   */
+  readonly inputContentType?: string;
+  /**
+   * How the container answers a malformed request (another Content-Type, an empty body, for a JSON model
+   * a body that is not JSON or holds a number beyond 1e30 in magnitude): `client-error`, a ModelError with
+   * OriginalStatusCode 400, or `server-error`, OriginalStatusCode 500 (the container crashed on it).
+   * @default 'client-error'
+   */
+  readonly onMalformed?: 'client-error' | 'server-error';
   /**
    * The container never passes its /ping health check: an UpdateEndpoint deploying it rolls back and a
    * CreateEndpoint deploying it ends Failed. @default false
@@ -32,8 +58,72 @@ export interface ModelBehaviour {
 export const DEFAULT_MODEL_BEHAVIOUR = {
   latencyMs: { p50: 40, p99: 90 },
   errorRate: 0,
-  prediction: { mean: 0.3, stdDev: 0.1 },
+  prediction: { mean: 0.3, stdDev: 0.1, jitter: 0.05 },
+  inputContentType: 'application/json',
+  onMalformed: 'client-error',
 } as const;
+
+/** A JSON request holding a number beyond this magnitude ("huge values") is malformed. */
+export const HUGE_VALUE_LIMIT = 1e30;
+
+/**
+ * The standard-normal value of a request body: a deterministic function of its bytes (a string is taken
+ * as UTF-8), the same for every model, distributed N(0, 1) over distinct bodies.
+ */
+export function standardNormalFromBody(body: string | Uint8Array): number {
+  const digest = createHash('sha256').update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).digest();
+  // Two 53-bit uniforms from the digest; Box-Muller turns them into one standard normal.
+  const uniform53 = (offset: number): number => (digest.readUInt32BE(offset) * 2 ** 21 + (digest.readUInt32BE(offset + 4) >>> 11)) / 2 ** 53;
+  const radius = Math.sqrt(-2 * Math.log(1 - uniform53(0)));
+  return radius * Math.cos(2 * Math.PI * uniform53(8));
+}
+
+/**
+ * The score a model with `behaviour` answers for `body` when its noise draw is `noise` (a standard normal;
+ * 0 gives the model's noiseless answer): `mean + stdDev * (z * sqrt(1 - jitter^2) + jitter * noise)`.
+ */
+export function scoreForBody(behaviour: ModelBehaviour, body: string | Uint8Array, noise: number): number {
+  const mean = behaviour.prediction?.mean ?? DEFAULT_MODEL_BEHAVIOUR.prediction.mean;
+  const stdDev = behaviour.prediction?.stdDev ?? DEFAULT_MODEL_BEHAVIOUR.prediction.stdDev;
+  const jitter = behaviour.prediction?.jitter ?? DEFAULT_MODEL_BEHAVIOUR.prediction.jitter;
+  const z = standardNormalFromBody(body);
+  return mean + stdDev * (z * Math.sqrt(1 - jitter * jitter) + jitter * noise);
+}
+
+/**
+ * Why a container with `behaviour` refuses the request, or undefined if it takes it: a Content-Type other
+ * than the one it accepts, an empty body, and for a JSON model a body that is not JSON or holds a number
+ * whose magnitude exceeds HUGE_VALUE_LIMIT.
+ */
+export function malformedRequestReason(request: Pick<InvokeEndpointRequest, 'body' | 'contentType'>, behaviour: ModelBehaviour): string | undefined {
+  const accepted = (behaviour.inputContentType ?? DEFAULT_MODEL_BEHAVIOUR.inputContentType).toLowerCase();
+  if (request.body.byteLength === 0) return 'Empty request body';
+  const mediaType = request.contentType?.split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== accepted) return `Unsupported Content-Type ${request.contentType ?? '(none)'}: the model accepts ${accepted}`;
+  if (accepted !== 'application/json') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(request.body));
+  } catch {
+    return 'Request body is not valid JSON';
+  }
+  const huge = findHugeNumber(parsed);
+  return huge === undefined ? undefined : `Input value ${huge} is out of range (magnitude above ${HUGE_VALUE_LIMIT})`;
+}
+
+/** The first number in a parsed JSON value whose magnitude exceeds HUGE_VALUE_LIMIT (iterative: bodies may nest deeply). */
+function findHugeNumber(value: unknown): number | undefined {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    if (typeof current === 'number') {
+      if (Math.abs(current) > HUGE_VALUE_LIMIT) return current;
+    } else if (current !== null && typeof current === 'object') {
+      pending.push(...(Array.isArray(current) ? current : Object.values(current)));
+    }
+  }
+  return undefined;
+}
 
 /** An InvokeEndpoint request, decoded from HTTP. */
 export interface InvokeEndpointRequest {
@@ -75,6 +165,8 @@ export class SageMakerRuntimeSimulation {
   private readonly latencyRandom: SeededRandom;
   private readonly errorRandom: SeededRandom;
   private readonly predictionRandom: SeededRandom;
+  /** Each model's own prediction noise stream, by model data URL: one model's traffic never shifts another's noise. */
+  private readonly noiseStreams = new Map<string, SeededRandom>();
 
   constructor(
     private readonly sagemaker: SageMakerSimulation,
@@ -121,11 +213,13 @@ export class SageMakerRuntimeSimulation {
     const behaviour = this.behaviourFor(variant.modelDataUrl);
     const fleetInvocation = variant.invocations;
     variant.invocations += 1;
-    // Every draw happens on arrival, so concurrent invocations draw in a deterministic order.
+    // Every routed invocation draws exactly once from each stream, on arrival: concurrent invocations draw
+    // in a deterministic order, and whether one request is malformed or fails does not shift the others.
     const latencyMs = this.sampleLatencyMs(behaviour, fleetInvocation);
-    const modelError = this.modelErrorFor(request, behaviour);
-    const prediction = { ...DEFAULT_MODEL_BEHAVIOUR.prediction, ...behaviour.prediction };
-    const score = this.predictionRandom.normal(prediction.mean, prediction.stdDev);
+    const failureDraw = this.errorRandom.next();
+    const noise = this.noiseStream(variant.modelDataUrl).normal();
+    const modelError = this.modelErrorFor(request, behaviour, failureDraw);
+    const score = scoreForBody(behaviour, request.body, noise);
 
     await sleep(latencyMs, signal);
 
@@ -146,7 +240,7 @@ export class SageMakerRuntimeSimulation {
       );
     }
     return {
-      body: new TextEncoder().encode(JSON.stringify({ score })),
+      body: new TextEncoder().encode(JSON.stringify({ score, label: score >= 0.5 ? 1 : 0 })),
       contentType: request.accept && !request.accept.includes('*') ? request.accept : 'application/json',
       invokedProductionVariant: variant.variantName,
     };
@@ -190,20 +284,31 @@ export class SageMakerRuntimeSimulation {
     return Math.round(base * (1 + ((coldStart?.factor ?? 1) - 1) * remaining));
   }
 
-  /** The error the container answers with, if any: a bad payload (400) or a sampled failure (500). */
-  private modelErrorFor(request: InvokeEndpointRequest, behaviour: ModelBehaviour): { statusCode: number; message: string } | undefined {
-    if (request.body.byteLength === 0) return { statusCode: 400, message: 'Empty request body' };
-    if (request.contentType?.toLowerCase().startsWith('application/json')) {
-      try {
-        JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(request.body));
-      } catch {
-        return { statusCode: 400, message: 'Request body is not valid JSON' };
-      }
+  /**
+   * The error the container answers with, if any: a malformed request (400, or 500 for a model that
+   * crashes on it) or a sampled failure (500) when `failureDraw`, uniform in [0, 1), falls below the error rate.
+   */
+  private modelErrorFor(request: InvokeEndpointRequest, behaviour: ModelBehaviour, failureDraw: number): { statusCode: number; message: string } | undefined {
+    const malformed = malformedRequestReason(request, behaviour);
+    if (malformed !== undefined) {
+      return (behaviour.onMalformed ?? DEFAULT_MODEL_BEHAVIOUR.onMalformed) === 'server-error'
+        ? { statusCode: 500, message: `Worker died while handling the request: ${malformed}` }
+        : { statusCode: 400, message: malformed };
     }
-    if (this.errorRandom.chance(behaviour.errorRate ?? DEFAULT_MODEL_BEHAVIOUR.errorRate)) {
+    if (failureDraw < (behaviour.errorRate ?? DEFAULT_MODEL_BEHAVIOUR.errorRate)) {
       return { statusCode: 500, message: 'Internal Server Error' };
     }
     return undefined;
+  }
+
+  private noiseStream(modelDataUrl: string | undefined): SeededRandom {
+    const key = modelDataUrl ?? '';
+    let stream = this.noiseStreams.get(key);
+    if (!stream) {
+      stream = this.predictionRandom.derive(key);
+      this.noiseStreams.set(key, stream);
+    }
+    return stream;
   }
 
   private logsUrl(endpointName: string): string {
@@ -225,4 +330,13 @@ function validateBehaviour(modelDataUrl: string, behaviour: ModelBehaviour): voi
     problem('errorRate must be within [0, 1]');
   }
   if (behaviour.prediction && !(behaviour.prediction.stdDev >= 0)) problem('prediction.stdDev must be >= 0');
+  if (behaviour.prediction && !Number.isFinite(behaviour.prediction.mean)) problem('prediction.mean must be a finite number');
+  const jitter = behaviour.prediction?.jitter;
+  if (jitter !== undefined && !(jitter >= 0 && jitter <= 1)) problem('prediction.jitter must be within [0, 1]');
+  if (behaviour.onMalformed !== undefined && behaviour.onMalformed !== 'client-error' && behaviour.onMalformed !== 'server-error') {
+    problem(`onMalformed must be 'client-error' or 'server-error'`);
+  }
+  if (behaviour.inputContentType !== undefined && !/^[\w.+-]+\/[\w.+-]+$/.test(behaviour.inputContentType)) {
+    problem('inputContentType must be a media type such as application/json');
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The HTTP transport the SDK clients use in the rehearsal: one RequestHandler that answers for SageMaker
- * (awsJson1_1) and SageMaker Runtime (restJson1) from the simulation. It decodes requests and encodes
+ * (awsJson1_1), SageMaker Runtime (restJson1) and S3 (restXml, see s3-wire.ts) from the simulation. It decodes requests and encodes
  * responses exactly as the services do on the wire, so the SDK's own serializers, retry strategy and
  * error parsing run unchanged.
  */
@@ -11,17 +11,26 @@ import { nowMs, sleep, type AbortSignalLike } from './clock';
 import { AwsServiceError, type SimService } from './errors';
 import type { FaultInjector } from './faults';
 import type { SageMakerRuntimeSimulation } from './runtime';
+import type { S3Simulation } from './s3';
+import { DEFAULT_S3_BYTES_PER_SECOND, S3WireHandler } from './s3-wire';
 import type { SageMakerSimulation } from './sagemaker';
 
 /** One API call the simulation received. */
 export interface AwsCallRecord {
   readonly service: SimService;
   readonly operation: string;
-  /** SageMaker: the JSON body (the raw text if it is not JSON). Runtime: {EndpointName, TargetVariant, ContentType, Accept, Body}. */
+  /**
+   * SageMaker: the JSON body (the raw text if it is not JSON). Runtime: {EndpointName, TargetVariant, ContentType, Accept, Body}.
+   * S3: the operation's parameters ({Bucket, Key, Range}, {Bucket, Key, ContentType, ContentLength}, {Bucket, Prefix,
+   * MaxKeys, ContinuationToken, ...}); never an object's bytes.
+   */
   readonly input: unknown;
   /** When the call arrived (virtual epoch ms). */
   readonly atMs: number;
-  /** The error name the call was answered with; absent on success. */
+  /**
+   * The error name the call was answered with; absent on success. For S3, the S3 error code, even for a HEAD
+   * request, whose body-less 404 the SDK names NotFound.
+   */
   error?: string;
 }
 
@@ -29,9 +38,13 @@ export interface SimulatedTransportOptions {
   readonly region: string;
   readonly sagemaker: SageMakerSimulation;
   readonly runtime: SageMakerRuntimeSimulation;
+  /** @default none: S3 hosts are not served */
+  readonly s3?: S3Simulation;
   readonly faults: FaultInjector;
-  /** Every SageMaker control-plane call waits this long before answering. */
+  /** Every SageMaker control-plane and S3 call waits this long before answering. */
   readonly apiLatencyMs: number;
+  /** S3 transfer rate, bytes per virtual second. @default DEFAULT_S3_BYTES_PER_SECOND (100 MB/s) */
+  readonly s3BytesPerSecond?: number;
   /** Where every call is recorded, in arrival order. */
   readonly calls: AwsCallRecord[];
 }
@@ -43,11 +56,22 @@ export class SimulatedTransport implements RequestHandler<HttpRequest, HttpRespo
   readonly metadata = { handlerProtocol: 'h1' };
   private readonly sagemakerHost: string;
   private readonly runtimeHost: string;
+  private readonly s3: S3WireHandler | undefined;
   private requestCount = 0;
 
   constructor(private readonly options: SimulatedTransportOptions) {
     this.sagemakerHost = `api.sagemaker.${options.region}.amazonaws.com`;
     this.runtimeHost = `runtime.sagemaker.${options.region}.amazonaws.com`;
+    this.s3 = options.s3
+      ? new S3WireHandler({
+          region: options.region,
+          s3: options.s3,
+          faults: options.faults,
+          apiLatencyMs: options.apiLatencyMs,
+          bytesPerSecond: options.s3BytesPerSecond ?? DEFAULT_S3_BYTES_PER_SECOND,
+          calls: options.calls,
+        })
+      : undefined;
   }
 
   async handle(request: HttpRequest, handlerOptions?: HttpHandlerOptions): Promise<RequestHandlerOutput<HttpResponse>> {
@@ -55,8 +79,10 @@ export class SimulatedTransport implements RequestHandler<HttpRequest, HttpRespo
     const body = await readBody(request.body);
     if (request.hostname === this.sagemakerHost) return { response: await this.handleSageMaker(request, body, signal) };
     if (request.hostname === this.runtimeHost) return { response: await this.handleRuntime(request, body, signal) };
+    if (this.s3?.serves(request.hostname)) return { response: await this.s3.handle(request, body, signal) };
     // A client configured for another region or service: fail loudly, as a DNS failure would.
-    const error = new Error(`getaddrinfo ENOTFOUND ${request.hostname} (the AWS simulation serves ${this.sagemakerHost} and ${this.runtimeHost})`);
+    const served = [this.sagemakerHost, this.runtimeHost, ...(this.s3 ? [this.s3.hostDescription] : [])].join(', ');
+    const error = new Error(`getaddrinfo ENOTFOUND ${request.hostname} (the AWS simulation serves ${served})`);
     Object.assign(error, { code: 'ENOTFOUND' });
     throw error;
   }

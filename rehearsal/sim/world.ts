@@ -1,6 +1,6 @@
 /**
  * SimulatedAws: the in-memory AWS the rehearsal runs the real handlers against. It composes the
- * SageMaker control plane, SageMaker Runtime, fault rules and the transport the SDK clients plug in:
+ * SageMaker control plane, SageMaker Runtime, S3, fault rules and the transport the SDK clients plug in:
  *
  *   const aws = new SimulatedAws({ seed: 7 });
  *   const client = new SageMakerClient({ region: aws.region, credentials: aws.credentials, requestHandler: aws.requestHandler });
@@ -11,6 +11,8 @@ import type { SimService } from './errors';
 import { FaultInjector, type FaultRule } from './faults';
 import { SeededRandom } from './rng';
 import { SageMakerRuntimeSimulation } from './runtime';
+import { S3Simulation } from './s3';
+import { DEFAULT_S3_BYTES_PER_SECOND } from './s3-wire';
 import { DEFAULT_ENDPOINT_TIMINGS, SageMakerSimulation, type EndpointTimings } from './sagemaker';
 import { SimulatedTransport, type AwsCallRecord } from './transport';
 
@@ -19,8 +21,11 @@ export type { FaultRule, ApiErrorFault, UpdateRollbackFault, CreateFailureFault 
 export type { EndpointTimings, EndpointSnapshot, EndpointChange, ModelPackageSeed, EndpointSeed } from './sagemaker';
 export type { ModelBehaviour } from './runtime';
 export type { AwsCallRecord } from './transport';
+export type { S3ObjectMetadata } from './s3';
 export { SageMakerSimulation } from './sagemaker';
-export { SageMakerRuntimeSimulation } from './runtime';
+export { SageMakerRuntimeSimulation, scoreForBody, standardNormalFromBody } from './runtime';
+export { S3Simulation } from './s3';
+export { DEFAULT_S3_BYTES_PER_SECOND } from './s3-wire';
 export { isolateSdkFromHostConfig } from './sdk-config';
 
 export interface SimulationOptions {
@@ -34,6 +39,11 @@ export interface SimulationOptions {
   readonly timings?: Partial<EndpointTimings>;
   /** @default none */
   readonly faults?: readonly FaultRule[];
+  /**
+   * S3 transfer rate, bytes per virtual second: a request or response body of n bytes takes
+   * n / rate seconds on top of the API latency. @default DEFAULT_S3_BYTES_PER_SECOND (100 MB/s)
+   */
+  readonly s3BytesPerSecond?: number;
 }
 
 export class SimulatedAws {
@@ -42,6 +52,8 @@ export class SimulatedAws {
   readonly timings: EndpointTimings;
   readonly sagemaker: SageMakerSimulation;
   readonly runtime: SageMakerRuntimeSimulation;
+  /** S3 buckets and objects: seed with `createBucket` and `putObject`, inspect with `getObjectText` and `listKeys`. */
+  readonly s3 = new S3Simulation();
   /** The transport to give every SDK client (`requestHandler`). */
   readonly requestHandler: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
   /** Every call in arrival order, including rejected ones (`error` = the error name). */
@@ -70,6 +82,8 @@ export class SimulatedAws {
       region: this.region,
       sagemaker: this.sagemaker,
       runtime: this.runtime,
+      s3: this.s3,
+      s3BytesPerSecond: options.s3BytesPerSecond ?? DEFAULT_S3_BYTES_PER_SECOND,
       faults,
       apiLatencyMs: this.timings.apiLatencyMs,
       calls: this.calls,
@@ -79,10 +93,13 @@ export class SimulatedAws {
 
 /** Operations that read: Describe*, List*, Get*, Search*, Query* and InvokeEndpoint. */
 const READ_ONLY_OPERATION = /^(Describe|List|Get|Search|Query|BatchDescribe|BatchGet)/;
+/** S3 reads: GetObject, HeadObject, ListObjectsV2, ... (and unimplemented GET/HEAD requests, named `GET /path`). */
+const S3_READ_ONLY_OPERATION = /^(Get|Head|List|Select)/i;
 
-/** Whether a call can change AWS state (Create/Update/Delete/AddTags/Start...): everything but reads. */
+/** Whether a call can change AWS state (Create/Update/Delete/AddTags/PutObject...): everything but reads. */
 export function isMutatingOperation(service: SimService, operation: string): boolean {
   if (service === 'sagemaker-runtime') return false;
+  if (service === 's3') return !S3_READ_ONLY_OPERATION.test(operation);
   return !READ_ONLY_OPERATION.test(operation);
 }
 

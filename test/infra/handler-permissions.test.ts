@@ -1,65 +1,185 @@
 /**
  * The rehearsal's simulated AWS does not enforce IAM, so a handler calling an API its role lacks would
  * only fail in AWS, with AccessDenied. This reads the handlers' sources (their own files and the
- * lambdas/shared helpers they import) for SDK commands and checks that each one is granted to that step.
+ * lambdas/shared helpers they call, transitively) for SDK commands, maps each to the IAM action that
+ * authorizes it (by the client package it is imported from), and checks that the step's role is granted it.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ARTIFACTS_BUCKET_ENV } from '../../lambdas/shared/artifacts';
 import { ROLLOUT_STEPS } from '../../lambdas/steps';
-import { grantsOfStep, REPO_ROOT, synthStack } from './helpers';
+import { functionLogicalId, grantsOfStep, REPO_ROOT, synthStack } from './helpers';
 
 const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 const SHARED_DIR = path.join(LAMBDAS_DIR, 'shared');
-const COMMAND = /\b([A-Z][A-Za-z0-9]+)Command\b/g;
+const SENT_COMMAND = /new ([A-Z][A-Za-z0-9]+)Command\(/g;
+
+/**
+ * S3 operations authorized by an action of another name
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+ */
+const S3_ACTION_OF_OPERATION: Readonly<Record<string, string>> = {
+  HeadObject: 's3:GetObject',
+  ListObjects: 's3:ListBucket',
+  ListObjectsV2: 's3:ListBucket',
+  HeadBucket: 's3:ListBucket',
+  CreateMultipartUpload: 's3:PutObject',
+  UploadPart: 's3:PutObject',
+  CompleteMultipartUpload: 's3:PutObject',
+  AbortMultipartUpload: 's3:AbortMultipartUpload',
+};
+
+/** The IAM action authorizing an SDK operation of a client package; throws for a client this table lacks. */
+function iamActionFor(clientPackage: string, operation: string): string {
+  switch (clientPackage) {
+    case '@aws-sdk/client-sagemaker':
+    // SageMaker Runtime's InvokeEndpoint is authorized as sagemaker:InvokeEndpoint.
+    case '@aws-sdk/client-sagemaker-runtime':
+      return `sagemaker:${operation}`;
+    case '@aws-sdk/client-s3':
+      return S3_ACTION_OF_OPERATION[operation] ?? `s3:${operation}`;
+    default:
+      throw new Error(`${operation}Command comes from ${clientPackage}: add its IAM actions to this test`);
+  }
+}
 
 const sourcesIn = (directory: string) =>
   readdirSync(directory)
     .filter((file) => file.endsWith('.ts'))
     .map((file) => readFileSync(path.join(directory, file), 'utf8'));
 
-/** For each exported function of lambdas/shared, the SDK commands its body sends (up to the next export). */
-function sharedHelperCommands(): Map<string, Set<string>> {
-  const helpers = new Map<string, Set<string>>();
-  for (const source of sourcesIn(SHARED_DIR)) {
-    const chunks = source.split(/^export /m).slice(1);
-    for (const chunk of chunks) {
-      const name = /^(?:async\s+)?function\s+(\w+)|^const\s+(\w+)/.exec(chunk);
-      if (!name) continue;
-      const commands = new Set([...chunk.matchAll(COMMAND)].map((m) => m[1]).filter((c) => !chunk.includes(`type ${c}Command`)));
-      helpers.set(name[1] ?? name[2], commands);
+/** `XCommand` -> the @aws-sdk client package it is imported from, in one source. */
+function commandPackages(source: string): Map<string, string> {
+  const packages = new Map<string, string>();
+  for (const match of source.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/g)) {
+    for (const name of match[1].split(',').map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0])) {
+      if (name.endsWith('Command')) packages.set(name, match[2]);
     }
   }
-  return helpers;
+  return packages;
 }
 
-/** The SDK operations a step's handler sends, directly or through a lambdas/shared helper. */
-function operationsOf(dir: string, helpers: Map<string, Set<string>>): Set<string> {
-  const operations = new Set<string>();
-  for (const source of sourcesIn(path.join(LAMBDAS_DIR, dir))) {
-    for (const match of source.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(/g)) operations.add(match[1]);
-    for (const [helper, commands] of helpers) {
-      if (new RegExp(`\\b${helper}\\(`).test(source)) commands.forEach((c) => operations.add(c));
+/** The IAM actions of the commands a chunk of `source` sends (type-only mentions are not sends). */
+function actionsSentIn(chunk: string, packages: Map<string, string>, where: string): Set<string> {
+  const actions = new Set<string>();
+  for (const match of chunk.matchAll(SENT_COMMAND)) {
+    const clientPackage = packages.get(`${match[1]}Command`);
+    if (!clientPackage) throw new Error(`${where}: ${match[1]}Command is sent but not imported from an @aws-sdk client`);
+    actions.add(iamActionFor(clientPackage, match[1]));
+  }
+  return actions;
+}
+
+interface SharedHelper {
+  readonly exported: boolean;
+  readonly actions: Set<string>;
+  /** The declaration's text, to find which other helpers it calls. */
+  readonly body: string;
+}
+
+/** A top-level declaration of a lambdas/shared file: its text runs up to the next one. */
+const TOP_LEVEL_DECLARATION = /^(?=(?:export\s+)?(?:async\s+)?(?:function\*?|const|let|class)\s)/m;
+const DECLARED_NAME = /^(export\s+)?(?:async\s+)?(?:function\*?|const|let|class)\s+(\w+)/;
+
+/**
+ * For each exported function of lambdas/shared, the IAM actions it needs: the commands its body sends and
+ * those of the shared functions (exported or not) it calls, transitively.
+ */
+function sharedHelperActions(): Map<string, Set<string>> {
+  const helpers = new Map<string, SharedHelper>();
+  for (const file of readdirSync(SHARED_DIR).filter((f) => f.endsWith('.ts'))) {
+    const source = readFileSync(path.join(SHARED_DIR, file), 'utf8');
+    const packages = commandPackages(source);
+    for (const chunk of source.split(TOP_LEVEL_DECLARATION)) {
+      const declared = DECLARED_NAME.exec(chunk);
+      if (!declared) continue;
+      helpers.set(declared[2], { exported: Boolean(declared[1]), actions: actionsSentIn(chunk, packages, `lambdas/shared/${file}`), body: chunk });
     }
   }
-  return operations;
+  const closed = new Map([...helpers].map(([name, helper]) => [name, new Set(helper.actions)]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, helper] of helpers) {
+      const mine = closed.get(name)!;
+      for (const [other, otherActions] of closed) {
+        if (other === name || !new RegExp(`\\b${other}\\(`).test(helper.body)) continue;
+        for (const action of otherActions) {
+          if (!mine.has(action)) {
+            mine.add(action);
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  // Handlers can call only what is exported.
+  return new Map([...closed].filter(([name]) => helpers.get(name)!.exported));
+}
+
+/** The IAM actions a step's handler needs, for what it sends directly or through a lambdas/shared helper. */
+function actionsOf(dir: string, helpers: Map<string, Set<string>>): Set<string> {
+  const actions = new Set<string>();
+  for (const source of sourcesIn(path.join(LAMBDAS_DIR, dir))) {
+    actionsSentIn(source, commandPackages(source), `lambdas/${dir}`).forEach((a) => actions.add(a));
+    for (const [helper, helperActions] of helpers) {
+      if (new RegExp(`\\b${helper}\\(`).test(source)) helperActions.forEach((a) => actions.add(a));
+    }
+  }
+  return actions;
 }
 
 const { template } = synthStack();
-const helpers = sharedHelperCommands();
+const helpers = sharedHelperActions();
+const serviceActions = (dir: string) => grantsOfStep(template, dir).map((g) => g.action).filter((a) => !/^(logs|xray):/.test(a));
 
 test('every step has a handler at lambdas/<dir>/index.ts', () => {
   const missing = ROLLOUT_STEPS.filter((step) => !existsSync(path.join(LAMBDAS_DIR, step.dir, 'index.ts')));
   expect(missing.map((s) => s.dir)).toEqual([]);
 });
 
-test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s is granted every SageMaker operation its handler sends', (dir) => {
-  const operations = operationsOf(dir, helpers);
-  expect(operations.size).toBeGreaterThan(0);
+test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s is granted every SageMaker and S3 action its handler needs', (dir) => {
   const granted = new Set(grantsOfStep(template, dir).map((g) => g.action));
-  // SageMaker Runtime's InvokeEndpoint is authorized as sagemaker:InvokeEndpoint too.
-  const missing = [...operations].map((operation) => `sagemaker:${operation}`).filter((action) => !granted.has(action));
+  const missing = [...actionsOf(dir, helpers)].filter((action) => !granted.has(action));
   expect(missing).toEqual([]);
+});
+
+test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s has service permissions exactly when its handler sends SDK commands', (dir) => {
+  if (actionsOf(dir, helpers).size === 0) expect(serviceActions(dir)).toEqual([]);
+  else expect(serviceActions(dir).length).toBeGreaterThan(0);
+});
+
+test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s has ARTIFACTS_BUCKET in its environment exactly when its handler reads it', (dir) => {
+  const readsBucket = sourcesIn(path.join(LAMBDAS_DIR, dir)).some((source) => /\bartifactsBucket\(|\bARTIFACTS_BUCKET_ENV\b/.test(source));
+  const variables = (template.toJSON().Resources[functionLogicalId(template, dir)].Properties.Environment.Variables ?? {}) as Record<string, unknown>;
+  expect([dir, ARTIFACTS_BUCKET_ENV in variables]).toEqual([dir, readsBucket]);
+});
+
+describe('the scan (controls: it can fail)', () => {
+  test('finds direct, shared and transitive calls of known handlers', () => {
+    // provision-green sends CreateModel through lambdas/shared/sagemaker.ts.
+    expect(actionsOf('provision-green', helpers)).toContain('sagemaker:CreateModel');
+    // smoke-check invokes directly and reads its first payload through the shared payload reader.
+    expect([...actionsOf('smoke-check', helpers)].sort()).toEqual(expect.arrayContaining(['sagemaker:InvokeEndpoint', 's3:GetObject']));
+    // plan-validation calls planBatches, which reads through an unexported helper of lambdas/shared/payloads.ts.
+    expect(actionsOf('plan-validation', helpers)).toEqual(new Set(['s3:GetObject']));
+  });
+
+  test('maps S3 operations to the actions that authorize them, and refuses an unknown client', () => {
+    expect(iamActionFor('@aws-sdk/client-s3', 'HeadObject')).toBe('s3:GetObject');
+    expect(iamActionFor('@aws-sdk/client-s3', 'ListObjectsV2')).toBe('s3:ListBucket');
+    expect(iamActionFor('@aws-sdk/client-s3', 'PutObject')).toBe('s3:PutObject');
+    expect(iamActionFor('@aws-sdk/client-sagemaker-runtime', 'InvokeEndpoint')).toBe('sagemaker:InvokeEndpoint');
+    expect(() => iamActionFor('@aws-sdk/client-sfn', 'SendTaskSuccess')).toThrow(/client-sfn: add its IAM actions/);
+  });
+
+  test('reads command imports, renamed and type-only ones included', () => {
+    const source = "import { GetObjectCommand as Get, type PutObjectCommand, S3Client } from '@aws-sdk/client-s3';";
+    expect([...commandPackages(source)]).toEqual([
+      ['GetObjectCommand', '@aws-sdk/client-s3'],
+      ['PutObjectCommand', '@aws-sdk/client-s3'],
+    ]);
+  });
 });
 
 test('a stack whose handlers are missing fails synth, listing every missing entry', () => {

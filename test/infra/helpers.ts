@@ -17,7 +17,10 @@ export const ASL_PATH = path.join(REPO_ROOT, 'state-machines', 'rollout.asl.json
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cdkJson = require('../../cdk.json') as { context: Record<string, unknown> };
 
-/** Two targets: a mixed-case endpoint name checks that ARNs are lowercased. */
+/**
+ * Two targets: a mixed-case endpoint name checks that ARNs are lowercased; the second shares a sample-payload
+ * bucket with the first, which must be granted once.
+ */
 export const TEST_CONFIG: RolloutConfigInput = {
   targets: [
     {
@@ -25,14 +28,21 @@ export const TEST_CONFIG: RolloutConfigInput = {
       endpointName: 'Fraud-Detector-Prod',
       modelExecutionRoleArn: 'arn:aws:iam::123456789012:role/fraud-detector-sagemaker-execution',
       green: { instanceType: 'ml.g5.xlarge', initialInstanceCount: 2 },
-      policy: { samplePayload: { body: '{"features": [0.31, 1.2]}', contentType: 'application/json' } },
+      policy: {
+        samplePayload: { body: '{"features": [0.31, 1.2]}', contentType: 'application/json' },
+        validation: { datasetS3Uri: 's3://golden-datasets/fraud/golden.jsonl', samplePayloadBuckets: ['model-samples'] },
+      },
     },
     {
       modelPackageGroupName: 'churn-model',
       endpointName: 'churn-prod',
       modelExecutionRoleArn: 'arn:aws:iam::123456789012:role/churn-sagemaker-execution',
       green: { instanceType: 'ml.m5.large' },
-      policy: { bakeSeconds: 60, samplePayload: { body: '1,2,3', contentType: 'text/csv' } },
+      policy: {
+        bakeSeconds: 60,
+        samplePayload: { body: '1,2,3', contentType: 'text/csv' },
+        validation: { datasetS3Uri: 's3://golden-datasets/churn/v2/golden.jsonl', samplePayloadBuckets: ['model-samples', 'churn-samples'] },
+      },
     },
   ],
 };
@@ -76,6 +86,15 @@ const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [
 
 /** The ARN form of a SageMaker resource in an environment-agnostic stack. */
 export const sagemakerArn = (resource: string) => `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:${resource}`;
+/** The ARN form of an S3 object (or object pattern) in an environment-agnostic stack. */
+export const s3Arn = (bucketAndKey: string) => `arn:\${AWS::Partition}:s3:::${bucketAndKey}`;
+
+/** The logical id of the artifacts bucket: the one bucket whose access logs go to another. */
+export function artifactsBucketLogicalId(template: Template): string {
+  const logged = Object.keys(template.findResources('AWS::S3::Bucket', { Properties: { LoggingConfiguration: {} } }));
+  if (logged.length !== 1) throw new Error(`expected one bucket with access logging, found ${logged.length}`);
+  return logged[0];
+}
 
 /** One permission: an action allowed on a resource under a condition (JSON, '' for none). */
 export interface Grant {

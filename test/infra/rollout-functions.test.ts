@@ -1,19 +1,24 @@
 import { readFileSync } from 'node:fs';
+import { Token } from 'aws-cdk-lib';
 import { parseRolloutConfig, targetsFromEnvironment, TARGETS_ENV, type RolloutConfigInput } from '../../lambdas/shared/config';
 import { ROLLOUT_STEPS } from '../../lambdas/steps';
+import { ARTIFACTS_BUCKET_ENV } from '../../lambdas/shared/artifacts';
 import {
+  compactRolloutConfig,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   lambdaEnvironmentSize,
   rolloutEnvironment,
 } from '../../lib/rollout-functions';
-import { lambdaTaskTimeouts } from '../../lib/rollout-state-machine';
+import { lambdaTaskTimeouts, WAIT_FOR_TASK_TOKEN_LAMBDA_TIMEOUT_SECONDS } from '../../lib/rollout-state-machine';
 import {
+  artifactsBucketLogicalId,
   ASL_PATH,
   expectedGrants,
   functionLogicalId,
   functionRoleLogicalId,
   grantKey,
   grantsOfStep,
+  s3Arn,
   sagemakerArn,
   synthStack,
   TEST_CONFIG,
@@ -32,6 +37,15 @@ const EXECUTION_ROLES = [
   'arn:aws:iam::123456789012:role/fraud-detector-sagemaker-execution',
   'arn:aws:iam::123456789012:role/churn-sagemaker-execution',
 ];
+// Each dataset object exactly; every object of each sample-payload bucket, once even when two targets list it.
+const PAYLOAD_OBJECTS = [
+  s3Arn('golden-datasets/fraud/golden.jsonl'),
+  s3Arn('golden-datasets/churn/v2/golden.jsonl'),
+  s3Arn('model-samples/*'),
+  s3Arn('churn-samples/*'),
+];
+const VALIDATION_ARTIFACTS = `\${${artifactsBucketLogicalId(template)}.Arn}/validation/*`;
+const STEPS_WITH_ARTIFACTS_BUCKET = ['validate-batch', 'judge-validation'];
 const REQUEST_TAGGED = { StringEquals: { 'aws:RequestTag/bluegreen:managed-by': 'sagemaker-blue-green' } };
 const RESOURCE_TAGGED = { StringEquals: { 'aws:ResourceTag/bluegreen:managed-by': 'sagemaker-blue-green' } };
 const PASSED_TO_SAGEMAKER = { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } };
@@ -46,6 +60,16 @@ const allStepGrants = (): Array<Grant & { dir: string }> =>
   ROLLOUT_STEPS.flatMap((step) => grantsOfStep(template, step.dir).map((g) => ({ ...g, dir: step.dir })));
 const isReadOnly = (action: string) => /^sagemaker:(Describe|List)/.test(action);
 
+/** Every Task state of an ASL, Parallel branches and Map processors included, read independently of lib/. */
+function aslTasks(definition: { States: Record<string, any> }): Array<Record<string, any>> {
+  return Object.values(definition.States).flatMap((state) => [
+    ...(state.Type === 'Task' ? [state] : []),
+    ...(state.Branches ?? []).flatMap(aslTasks),
+    ...(state.ItemProcessor ? aslTasks(state.ItemProcessor) : []),
+    ...(state.Iterator ? aslTasks(state.Iterator) : []),
+  ]);
+}
+
 describe('each rollout function', () => {
   test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s runs Node 22 on arm64 with 256 MB, X-Ray and its own handler', (dir) => {
     const props = functionProps(dir);
@@ -57,13 +81,28 @@ describe('each rollout function', () => {
   });
 
   test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s gets the validated targets, the service name and source maps', (dir) => {
-    const variables = functionProps(dir).Environment.Variables as Record<string, string>;
-    expect(Object.keys(variables).sort()).toEqual([TARGETS_ENV, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].sort());
+    const variables = functionProps(dir).Environment.Variables as Record<string, unknown>;
+    const expectedKeys = [TARGETS_ENV, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'];
+    if (STEPS_WITH_ARTIFACTS_BUCKET.includes(dir)) expectedKeys.push(ARTIFACTS_BUCKET_ENV);
+    expect(Object.keys(variables).sort()).toEqual(expectedKeys.sort());
     // The handlers read it back with the same schema: defaults applied, round trip exact.
-    expect(targetsFromEnvironment(variables)).toEqual(parseRolloutConfig(TEST_CONFIG));
-    expect(JSON.parse(variables[TARGETS_ENV]).targets[1].policy.pollIntervalSeconds).toBe(30);
+    expect(targetsFromEnvironment(variables as Record<string, string>)).toEqual(parseRolloutConfig(TEST_CONFIG));
+    // ...though the variable leaves out what is at its default (pollIntervalSeconds, the gates, ...).
+    const carried = JSON.parse(variables[TARGETS_ENV] as string);
+    expect(carried.targets[1].policy.pollIntervalSeconds).toBeUndefined();
+    expect(carried.targets[1].policy.validation).toEqual(TEST_CONFIG.targets[1].policy.validation);
     expect(variables.POWERTOOLS_SERVICE_NAME).toBe('sagemaker-blue-green');
     expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  test('validate-batch and judge-validation, and only they, get the artifacts bucket name', () => {
+    for (const step of ROLLOUT_STEPS) {
+      const bucket = (functionProps(step.dir).Environment.Variables as Record<string, unknown>)[ARTIFACTS_BUCKET_ENV];
+      expect([step.dir, bucket]).toEqual([
+        step.dir,
+        STEPS_WITH_ARTIFACTS_BUCKET.includes(step.dir) ? { Ref: artifactsBucketLogicalId(template) } : undefined,
+      ]);
+    }
   });
 
   test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s logs to its own log group with a retention', (dir) => {
@@ -82,20 +121,23 @@ describe('each rollout function', () => {
   });
 
   test.each(ROLLOUT_STEPS)('$dir times out no later than every ASL Task that invokes it', (step) => {
-    // Read the ASL independently of lib/: every Task whose FunctionName is this step's placeholder.
-    const taskTimeouts: number[] = [];
-    const visit = (states: Record<string, any>) => {
-      for (const state of Object.values(states)) {
-        if (state.Type === 'Task' && state.Parameters?.FunctionName === `\${${step.substitution}}`) taskTimeouts.push(state.TimeoutSeconds);
-        for (const branch of state.Branches ?? []) visit(branch.States);
-      }
-    };
-    visit(JSON.parse(readFileSync(ASL_PATH, 'utf8')).States);
-    expect(taskTimeouts.length).toBeGreaterThan(0);
+    const tasks = aslTasks(JSON.parse(readFileSync(ASL_PATH, 'utf8'))).filter(
+      (task) => task.Parameters?.FunctionName === `\${${step.substitution}}`,
+    );
+    expect(tasks.length).toBeGreaterThan(0);
+    // A waitForTaskToken Task's timeout bounds the wait for the token; its Lambda only announces the wait.
+    const taskTimeouts = tasks.map((task) =>
+      String(task.Resource).endsWith('.waitForTaskToken') ? WAIT_FOR_TASK_TOKEN_LAMBDA_TIMEOUT_SECONDS : (task.TimeoutSeconds as number),
+    );
     const timeout = functionProps(step.dir).Timeout as number;
     for (const taskTimeout of taskTimeouts) expect(timeout).toBeLessThanOrEqual(taskTimeout);
     // ...and uses all the time the tightest Task allows.
     expect(timeout).toBe(Math.min(...taskTimeouts));
+  });
+
+  test('validate-batch, inside the Map state, gets the timeout of its Task there; request-approval gets 30 s', () => {
+    expect(functionProps('validate-batch').Timeout).toBe(900);
+    expect(functionProps('request-approval').Timeout).toBe(30);
   });
 
   test('each role trusts only Lambda and carries no managed policy', () => {
@@ -156,8 +198,47 @@ describe('least-privilege policies, one per function', () => {
     expect(serviceGrants('check-endpoint')).toEqual(expectedGrants(['sagemaker:DescribeEndpoint'], ENDPOINTS).sort());
   });
 
-  test('smoke-check only invokes the configured endpoints', () => {
-    expect(serviceGrants('smoke-check')).toEqual(expectedGrants(['sagemaker:InvokeEndpoint'], ENDPOINTS).sort());
+  test('smoke-check only invokes the configured endpoints and reads the payload sources', () => {
+    expect(serviceGrants('smoke-check')).toEqual(
+      [...expectedGrants(['sagemaker:InvokeEndpoint'], ENDPOINTS), ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS)].sort(),
+    );
+  });
+
+  test('warm-up only invokes the configured endpoints and reads the payload sources', () => {
+    expect(serviceGrants('warm-up')).toEqual(
+      [...expectedGrants(['sagemaker:InvokeEndpoint'], ENDPOINTS), ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS)].sort(),
+    );
+  });
+
+  test('plan-validation only reads the payload sources (it invokes nothing)', () => {
+    expect(serviceGrants('plan-validation')).toEqual(expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS).sort());
+  });
+
+  test('validate-batch invokes the configured endpoints, reads the payload sources, writes only validation/ of the artifacts bucket', () => {
+    expect(serviceGrants('validate-batch')).toEqual(
+      [
+        ...expectedGrants(['sagemaker:InvokeEndpoint'], ENDPOINTS),
+        ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS),
+        ...expectedGrants(['s3:PutObject'], [VALIDATION_ARTIFACTS]),
+      ].sort(),
+    );
+  });
+
+  test('probe-robustness only invokes the configured endpoints and reads the payload sources', () => {
+    expect(serviceGrants('probe-robustness')).toEqual(
+      [...expectedGrants(['sagemaker:InvokeEndpoint'], ENDPOINTS), ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS)].sort(),
+    );
+  });
+
+  test('judge-validation only reads and writes validation/ of the artifacts bucket', () => {
+    expect(serviceGrants('judge-validation')).toEqual(expectedGrants(['s3:GetObject', 's3:PutObject'], [VALIDATION_ARTIFACTS]).sort());
+  });
+
+  test('request-approval has no permission beyond its own logs and X-Ray', () => {
+    expect(serviceGrants('request-approval')).toEqual([]);
+    expect(new Set(grantsOfStep(template, 'request-approval').map((g) => g.action))).toEqual(
+      new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
+    );
   });
 
   test('shift-traffic only changes weights of, and describes, the configured endpoints', () => {
@@ -241,6 +322,19 @@ describe('policy invariants across all functions', () => {
     expect(new Set(endpointGrants.map((g) => g.resource))).toEqual(new Set(ENDPOINTS));
   });
 
+  test('S3 writes go only to validation/ of the artifacts bucket, by validate-batch and judge-validation', () => {
+    const writes = allStepGrants().filter((g) => g.action.startsWith('s3:') && g.action !== 's3:GetObject');
+    expect(writes.map((g) => `${g.dir} ${g.action} ${g.resource} ${g.condition}`).sort()).toEqual(
+      STEPS_WITH_ARTIFACTS_BUCKET.map((dir) => `${dir} s3:PutObject ${VALIDATION_ARTIFACTS} `).sort(),
+    );
+  });
+
+  test('S3 reads cover only the datasets, the sample-payload buckets and validation/ of the artifacts bucket', () => {
+    const reads = allStepGrants().filter((g) => g.action === 's3:GetObject');
+    expect(new Set(reads.map((g) => g.resource))).toEqual(new Set([...PAYLOAD_OBJECTS, VALIDATION_ARTIFACTS]));
+    expect(reads.filter((g) => g.condition !== '')).toEqual([]);
+  });
+
   test('iam:PassRole only in provision-green, only for the configured roles, only to SageMaker', () => {
     const passRole = allStepGrants().filter((g) => g.action.startsWith('iam:'));
     expect(passRole.map((g) => `${g.dir} ${g.action} ${g.resource} ${g.condition}`).sort()).toEqual(
@@ -271,9 +365,81 @@ describe('the 4 KB Lambda environment limit', () => {
     );
   });
 
+  test('an artifacts bucket name known only at deployment counts as 63 bytes, the longest S3 allows', () => {
+    // `,"ARTIFACTS_BUCKET":"<name>"` adds 22 bytes plus the name.
+    const bodyLengthLeaving = (bytes: number) => LAMBDA_ENVIRONMENT_LIMIT_BYTES - bytes - sizeWithOneCharacterBody + 1;
+    const fitting = parseRolloutConfig(configWithBody('x'.repeat(bodyLengthLeaving(22 + 63))));
+    const unresolvedName = Token.asString({ Ref: 'ArtifactsBucket' });
+    expect(rolloutEnvironment(fitting, { artifactsBucketName: unresolvedName })[ARTIFACTS_BUCKET_ENV]).toBe(unresolvedName);
+
+    const oneByteMore = parseRolloutConfig(configWithBody('x'.repeat(bodyLengthLeaving(22 + 63) + 1)));
+    expect(() => rolloutEnvironment(oneByteMore)).not.toThrow();
+    expect(() => rolloutEnvironment(oneByteMore, { artifactsBucketName: unresolvedName })).toThrow(
+      /these need 4097 bytes .*ARTIFACTS_BUCKET counted at 63 bytes/,
+    );
+    // A literal name counts as what it is.
+    expect(() => rolloutEnvironment(oneByteMore, { artifactsBucketName: 'short-bucket' })).not.toThrow();
+  });
+
   test('synth of a stack whose targets do not fit fails with that message', () => {
     expect(() => synthStack({ config: parseRolloutConfig(configWithBody('y'.repeat(5000))) })).toThrow(
       /do not fit in the Lambda environment: Lambda limits environment variables to 4096 bytes \(4 KB\) in total, and these need \d+ bytes/,
+    );
+  });
+});
+
+describe('the compact ROLLOUT_TARGETS', () => {
+  const target = (index: number, validation?: Record<string, unknown>) => ({
+    ...TEST_CONFIG.targets[0],
+    modelPackageGroupName: `group-${index}`,
+    endpointName: `endpoint-${index}`,
+    policy: { samplePayload: { body: '{"features": [0.31, 1.2]}' }, ...(validation ? { validation } : {}) },
+  });
+
+  test('leaves out every field at its default, including an all-default validation policy, and parses back exactly', () => {
+    const config = parseRolloutConfig({ targets: [target(0), target(1, { concurrency: 4, gates: { latency: { maxP99Ms: 250 } } })] });
+    const compact = compactRolloutConfig(config) as any;
+    expect(parseRolloutConfig(compact)).toEqual(config);
+    expect(compact.targets[0].policy).toEqual({ samplePayload: { body: '{"features": [0.31, 1.2]}' } });
+    expect(compact.targets[1].policy.validation).toEqual({ concurrency: 4, gates: { latency: { maxP99Ms: 250 } } });
+    expect(compact.targets[0].green).toEqual({ instanceType: 'ml.g5.xlarge', initialInstanceCount: 2 });
+  });
+
+  test('lets five targets with default validation policies fit where their full JSON would not', () => {
+    const config = parseRolloutConfig({ targets: [0, 1, 2, 3, 4].map((i) => target(i)) });
+    expect(Buffer.byteLength(JSON.stringify(config))).toBeGreaterThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+    const environment = rolloutEnvironment(config);
+    expect(lambdaEnvironmentSize(environment)).toBeLessThanOrEqual(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+    expect(targetsFromEnvironment(environment)).toEqual(config);
+  });
+
+  test('refuses a configuration that was not validated (it would not parse back to itself)', () => {
+    const unvalidated = { targets: [{ ...target(0), policy: {} }] } as any;
+    expect(() => compactRolloutConfig(unvalidated)).toThrow(/does not parse back to itself/);
+  });
+});
+
+describe('S3 resources from the configuration', () => {
+  const withDataset = (datasetS3Uri: string, samplePayloadBuckets: string[] = []): RolloutConfigInput => ({
+    targets: [{ ...TEST_CONFIG.targets[0], policy: { validation: { datasetS3Uri, samplePayloadBuckets } } }],
+  });
+
+  test('a dataset key IAM would read as a wildcard fails synth, naming the target and the field', () => {
+    expect(() => synthStack({ config: parseRolloutConfig(withDataset('s3://golden-datasets/fraud/*.jsonl')) })).toThrow(
+      /targets\[0\] \(Fraud-Detector\)\.policy\.validation\.datasetS3Uri: the key fraud\/\*\.jsonl contains \*, \? or \$\{/,
+    );
+    expect(() => synthStack({ config: parseRolloutConfig(withDataset('s3://golden-datasets/${aws:username}.jsonl')) })).toThrow(
+      /datasetS3Uri: the key \$\{aws:username\}\.jsonl contains/,
+    );
+  });
+
+  test('without a dataset or sample-payload bucket, no step reads S3 and plan-validation has no permission at all', () => {
+    const { template: bare } = synthStack({ config: parseRolloutConfig({ targets: [{ ...TEST_CONFIG.targets[0], policy: {} }] }) });
+    const reads = ROLLOUT_STEPS.flatMap((step) => grantsOfStep(bare, step.dir).filter((g) => g.action === 's3:GetObject').map((g) => `${step.dir} ${g.resource}`));
+    expect(reads).toEqual([`judge-validation \${${artifactsBucketLogicalId(bare)}.Arn}/validation/*`]);
+    expect(grantsOfStep(bare, 'plan-validation').filter((g) => !/^(logs|xray):/.test(g.action))).toEqual([]);
+    expect(grantsOfStep(bare, 'warm-up').filter((g) => !/^(logs|xray):/.test(g.action)).map(grantKey)).toEqual(
+      expectedGrants(['sagemaker:InvokeEndpoint'], [sagemakerArn('endpoint/fraud-detector-prod')]),
     );
   });
 });
@@ -303,5 +469,41 @@ describe('ASL timeouts', () => {
       },
     });
     expect(lambdaTaskTimeouts(asl, 'x').get('CheckEndpointFunctionArn')).toBe(45);
+  });
+
+  const single = (state: Record<string, unknown>) =>
+    JSON.stringify({ StartAt: 'Call', States: { Call: { Type: 'Task', Parameters: { FunctionName: '${RequestApprovalFunctionArn}' }, End: true, ...state } } });
+
+  test('a waitForTaskToken Task gives its Lambda 30 s, whatever the wait for the token', () => {
+    const asl = single({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', TimeoutSecondsPath: '$.timeout' });
+    expect(lambdaTaskTimeouts(asl, 'x').get('RequestApprovalFunctionArn')).toBe(30);
+    const withStatic = single({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', TimeoutSeconds: 86400 });
+    expect(lambdaTaskTimeouts(withStatic, 'x').get('RequestApprovalFunctionArn')).toBe(30);
+  });
+
+  test('a waitForTaskToken Task without any timeout fails: a lost token would hold the execution', () => {
+    const asl = single({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken' });
+    expect(() => lambdaTaskTimeouts(asl, 'x.json')).toThrow(
+      'State "Call" in x.json invokes ${RequestApprovalFunctionArn} and waits for a task token without TimeoutSeconds or TimeoutSecondsPath',
+    );
+  });
+
+  test('a plain Task with only TimeoutSecondsPath fails: the function timeout must be known at deploy time', () => {
+    const asl = single({ Resource: 'arn:aws:states:::lambda:invoke', TimeoutSecondsPath: '$.timeout' });
+    expect(() => lambdaTaskTimeouts(asl, 'x.json')).toThrow(/without TimeoutSeconds \(TimeoutSecondsPath is only known at run time\)/);
+  });
+
+  test('a Task inside a Map ItemProcessor counts', () => {
+    const asl = JSON.stringify({
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Call', States: JSON.parse(single({ Resource: 'arn:aws:states:::lambda:invoke', TimeoutSeconds: 77 })).States },
+          End: true,
+        },
+      },
+    });
+    expect(lambdaTaskTimeouts(asl, 'x').get('RequestApprovalFunctionArn')).toBe(77);
   });
 });

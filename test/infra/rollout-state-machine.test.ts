@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ROLLOUT_STEPS } from '../../lambdas/steps';
-import { aslPlaceholders, assertSubstitutionsMatch } from '../../lib/rollout-state-machine';
-import { ASL_PATH, flatten, functionLogicalId, grantsOfRole, grantKey, synthStack } from './helpers';
+import { parseRolloutConfig } from '../../lambdas/shared/config';
+import { aslPlaceholders, assertPolicyWaitsFitExecution, assertSubstitutionsMatch } from '../../lib/rollout-state-machine';
+import { ASL_PATH, flatten, functionLogicalId, grantsOfRole, grantKey, synthStack, TEST_CONFIG } from './helpers';
 
 const { template } = synthStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -70,7 +71,7 @@ describe('the rollout state machine', () => {
     );
   });
 
-  test('its role may invoke exactly the eight functions, unqualified', () => {
+  test('its role may invoke exactly the step functions, unqualified', () => {
     const roleId = stateMachine.Properties.RoleArn['Fn::GetAtt'][0];
     const invokes = grantsOfRole(template, roleId).filter((g) => g.action.startsWith('lambda:'));
     expect(invokes.map(grantKey).sort()).toEqual(
@@ -128,4 +129,30 @@ describe('placeholders and substitutions must match', () => {
 test('the stack has one log group per function plus the encrypted execution log group', () => {
   template.resourceCountIs('AWS::Logs::LogGroup', ROLLOUT_STEPS.length + 1);
   expect(Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: Match.anyValue() } }))).toHaveLength(1);
+});
+
+describe('policy waits and the execution timeout', () => {
+  const executionTimeout = JSON.parse(aslText).TimeoutSeconds as number;
+  const withWaits = (approvalTimeoutSeconds: number, bakeSeconds: number) =>
+    parseRolloutConfig({
+      targets: [TEST_CONFIG.targets[0], { ...TEST_CONFIG.targets[1], policy: { bakeSeconds, validation: { approvalTimeoutSeconds } } }],
+    });
+
+  test('the rollout ASL has an execution timeout that the default policy fits in', () => {
+    expect(executionTimeout).toBeGreaterThan(0);
+    expect(() => assertPolicyWaitsFitExecution(parseRolloutConfig(TEST_CONFIG), aslText, 'rollout.asl.json')).not.toThrow();
+  });
+
+  test('a decision wait plus bake reaching the execution timeout fails synth, naming the target and fields', () => {
+    expect(() => assertPolicyWaitsFitExecution(withWaits(executionTimeout - 601, 600), aslText, 'rollout.asl.json')).not.toThrow();
+    expect(() => synthStack({ config: withWaits(executionTimeout - 600, 600) })).toThrow(
+      `targets[1] (churn-model).policy: validation.approvalTimeoutSeconds (${executionTimeout - 600}) + bakeSeconds (600) = ${executionTimeout} s ` +
+        `is not below the state machine's TimeoutSeconds (${executionTimeout} s in ${ASL_PATH})`,
+    );
+  });
+
+  test('an ASL without an execution timeout sets no bound', () => {
+    const unbounded = JSON.stringify({ ...JSON.parse(aslText), TimeoutSeconds: undefined });
+    expect(() => assertPolicyWaitsFitExecution(withWaits(604_800, 86_400), unbounded, 'x.json')).not.toThrow();
+  });
 });

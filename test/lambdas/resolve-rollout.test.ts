@@ -6,9 +6,10 @@ import {
   SageMakerClient,
   type DescribeModelPackageOutput,
 } from '@aws-sdk/client-sagemaker';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/resolve-rollout';
-import { TARGETS_ENV } from '../../lambdas/shared/config';
+import { TARGETS_ENV, type RolloutConfigInput } from '../../lambdas/shared/config';
 import { deploymentIdFor, rolloutNames } from '../../lambdas/shared/names';
 import { RolloutPlanSchema } from '../../lambdas/shared/plan';
 import {
@@ -16,6 +17,7 @@ import {
   BLUE,
   BLUE_CONFIG,
   BLUE_CONFIG_VARIANT,
+  DATASET_URI,
   describedEndpoint,
   describedEndpointConfig,
   ENDPOINT,
@@ -26,13 +28,26 @@ import {
   MODEL_DATA_URL,
   PACKAGE_ARN,
   ROLE_ARN,
+  SAMPLE_BODY,
   serviceError,
   TARGET_CONFIG,
   useTargets,
+  validationPolicy,
   VERSION,
 } from './support/fixtures';
 
 const sageMaker = mockClient(SageMakerClient);
+const s3 = mockClient(S3Client);
+
+/** TARGET_CONFIG with its first target's policy changed: `samplePayload: undefined` removes it. */
+function targetsWithPolicy(policy: Record<string, unknown>): RolloutConfigInput {
+  const config = structuredClone(TARGET_CONFIG);
+  const target = config.targets[0]!;
+  const merged: Record<string, unknown> = { ...target.policy, ...policy };
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+  target.policy = merged as typeof target.policy;
+  return config;
+}
 
 function modelPackage(overrides: Partial<DescribeModelPackageOutput> = {}): DescribeModelPackageOutput {
   return {
@@ -67,6 +82,7 @@ const sentCommands = () => sageMaker.calls().map((call) => call.args[0].construc
 
 beforeEach(() => {
   sageMaker.reset();
+  s3.reset();
   useTargets();
   sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage());
   sageMaker.on(DescribeEndpointCommand).resolves(BLUE_ENDPOINT);
@@ -111,13 +127,15 @@ describe('resolve-rollout: plans', () => {
         containerStartupHealthCheckTimeoutInSeconds: 600,
       },
       policy: { bakeSeconds: 3600, endpointUpdateTimeoutSeconds: 3600, pollIntervalSeconds: 30 },
-      samplePayload: { body: '{"features": [0.31, 1.2, 5.0, 0.0]}', contentType: 'application/json' },
+      payloads: { kind: 'inline', body: SAMPLE_BODY, contentType: 'application/json' },
+      validation: validationPolicy(),
     });
     expect(RolloutPlanSchema.safeParse(plan).success).toBe(true);
     expect(sageMaker).toHaveReceivedCommandWith(DescribeModelPackageCommand, { ModelPackageName: PACKAGE_ARN });
     expect(sageMaker).toHaveReceivedCommandWith(DescribeEndpointCommand, { EndpointName: ENDPOINT });
     expect(sageMaker).toHaveReceivedCommandWith(DescribeEndpointConfigCommand, { EndpointConfigName: BLUE.endpointConfigName });
     expect(sentCommands().every((name) => name.startsWith('Describe'))).toBe(true);
+    expect(s3.calls()).toHaveLength(0);
   });
 
   test('a first deployment when the endpoint does not exist', async () => {
@@ -148,16 +166,16 @@ describe('resolve-rollout: plans', () => {
     expect(plan.blue).toMatchObject({ instanceCount: 4, weight: 2 });
   });
 
-  test('content type: the target\'s, else the package\'s first SupportedContentTypes, else application/json', async () => {
+  test('content type: the sample payload\'s, else the package\'s first SupportedContentTypes, else application/json', async () => {
     const withoutContentType = structuredClone(TARGET_CONFIG);
     delete (withoutContentType.targets[0]!.policy.samplePayload as { contentType?: string }).contentType;
     useTargets(withoutContentType);
-    expect((await handler(input())).samplePayload.contentType).toBe('text/csv');
+    expect((await handler(input())).payloads.contentType).toBe('text/csv');
 
     sageMaker.on(DescribeModelPackageCommand).resolves(
       modelPackage({ InferenceSpecification: { ...modelPackage().InferenceSpecification!, SupportedContentTypes: undefined } }),
     );
-    expect((await handler(input())).samplePayload.contentType).toBe('application/json');
+    expect((await handler(input())).payloads.contentType).toBe('application/json');
   });
 
   test('an inference pipeline: every container, in order', async () => {
@@ -171,6 +189,74 @@ describe('resolve-rollout: plans', () => {
     );
     const plan = await handler(input());
     expect(plan.modelPackage.containers).toEqual([{ image: `${IMAGE}-preprocess` }, { image: IMAGE, modelDataUrl: MODEL_DATA_URL }]);
+  });
+});
+
+describe('resolve-rollout: payload source and validation policy', () => {
+  test('a golden dataset wins over the sample payload, with the sample payload\'s content type; no S3 call', async () => {
+    useTargets(targetsWithPolicy({ validation: { datasetS3Uri: DATASET_URI } }));
+    const plan = await handler(input());
+    expect(plan.payloads).toEqual({ kind: 'dataset', s3Uri: DATASET_URI, contentType: 'application/json' });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('a dataset without a sample payload takes the package\'s first content type', async () => {
+    useTargets(targetsWithPolicy({ samplePayload: undefined, validation: { datasetS3Uri: DATASET_URI } }));
+    expect((await handler(input())).payloads).toEqual({ kind: 'dataset', s3Uri: DATASET_URI, contentType: 'text/csv' });
+  });
+
+  test('without a dataset, the sample payload wins over the package\'s SamplePayloadUrl', async () => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage({ SamplePayloadUrl: 's3://model-samples/fraud/7/sample.tar.gz' }));
+    useTargets(targetsWithPolicy({ validation: { samplePayloadBuckets: ['model-samples'] } }));
+    expect((await handler(input())).payloads).toEqual({ kind: 'inline', body: SAMPLE_BODY, contentType: 'application/json' });
+  });
+
+  test.each([
+    ['s3://model-samples/fraud/7/sample.tar.gz'],
+    ['https://model-samples.s3.us-east-1.amazonaws.com/fraud/7/sample.tar.gz'],
+    ['https://s3.us-east-1.amazonaws.com/model-samples/fraud/7/sample.tar.gz'],
+  ])('the package\'s SamplePayloadUrl %s, from an allowed bucket, as an s3:// URI', async (url) => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage({ SamplePayloadUrl: url }));
+    useTargets(targetsWithPolicy({ samplePayload: undefined, validation: { samplePayloadBuckets: ['other-bucket', 'model-samples'] } }));
+    expect((await handler(input())).payloads).toEqual({
+      kind: 'model-package-sample',
+      s3Uri: 's3://model-samples/fraud/7/sample.tar.gz',
+      contentType: 'text/csv',
+    });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('a SamplePayloadUrl in a bucket the policy does not list: ModelPackageInvalid saying so, before the endpoint is read', async () => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage({ SamplePayloadUrl: 's3://team-bucket/fraud/7/sample.tar.gz' }));
+    useTargets(targetsWithPolicy({ samplePayload: undefined, validation: { samplePayloadBuckets: ['model-samples'] } }));
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'ModelPackageInvalid',
+      message: expect.stringMatching(/bucket team-bucket, which is not in policy\.validation\.samplePayloadBuckets \(model-samples\)/),
+    });
+    expect(sageMaker).not.toHaveReceivedCommand(DescribeEndpointCommand);
+  });
+
+  test('no dataset, no sample payload, no SamplePayloadUrl: ModelPackageInvalid saying what to set', async () => {
+    useTargets(targetsWithPolicy({ samplePayload: undefined }));
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'ModelPackageInvalid',
+      message: expect.stringContaining('no payload for validation: set policy.validation.datasetS3Uri or policy.samplePayload'),
+    });
+  });
+
+  test('plan.validation is the target\'s validation policy, defaults applied', async () => {
+    useTargets(targetsWithPolicy({ validation: { concurrency: 4, gates: { latency: { maxRelativeP99: 1.5 } }, requireHumanApproval: true } }));
+    const plan = await handler(input());
+    expect(plan.validation).toEqual(validationPolicy({ concurrency: 4, gates: { latency: { maxRelativeP99: 1.5 } }, requireHumanApproval: true }));
+    expect(plan.validation).toMatchObject({ concurrency: 4, requireHumanApproval: true, batchSize: 1000, gates: { latency: { maxRelativeP99: 1.5, minSamples: 200 } } });
+  });
+
+  test('a score path beyond the supported subset: ConfigurationError naming the field', async () => {
+    useTargets(targetsWithPolicy({ validation: { scorePath: 'predictions[*].score' } }));
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: expect.stringMatching(/policy\.validation\.scorePath: .*wildcards are not supported/),
+    });
   });
 });
 

@@ -7,13 +7,16 @@ import {
   ValidationError,
   type InvokeEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker-runtime';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/smoke-check';
 import { MODEL_NOT_READY_DELAY_MS, smokeCheck } from '../../lambdas/smoke-check/smoke';
 import { createLogger } from '../../lambdas/shared/logger';
-import { BLUE, ENDPOINT, makePlan, NAMES } from './support/fixtures';
+import { BLUE, DATASET_PAYLOADS, DATASET_URI, ENDPOINT, makePlan, NAMES, s3Body, SAMPLE_BODY } from './support/fixtures';
 
 const runtime = mockClient(SageMakerRuntimeClient);
+const s3 = mockClient(S3Client);
+const deps = (sleep: (ms: number) => Promise<void>) => ({ runtime: new SageMakerRuntimeClient({}), s3: new S3Client({}), logger: createLogger('test'), sleep });
 const body = (text: string) => new TextEncoder().encode(text) as InvokeEndpointCommandOutput['Body'];
 const answer = (variant = NAMES.greenVariantName, text = '{"fraud_probability": 0.07}') => ({
   Body: body(text),
@@ -24,24 +27,45 @@ const notReady = () => new ModelNotReadyException({ $metadata: {}, message: 'Mod
 
 beforeEach(() => {
   runtime.reset();
+  s3.reset();
   jest.useRealTimers();
 });
 
 describe('smoke-check', () => {
-  test('invokes green with the sample payload and reports the variant that answered', async () => {
+  test('invokes green with the inline sample payload and reports the variant that answered', async () => {
     runtime.on(InvokeEndpointCommand).resolves(answer());
     const result = await handler({ plan: makePlan() });
     expect(result.invokedVariant).toBe(NAMES.greenVariantName);
     expect(result.latencyMs).toBeGreaterThanOrEqual(0);
     const sent = runtime.commandCalls(InvokeEndpointCommand)[0]!.args[0].input;
     expect(sent).toMatchObject({ EndpointName: ENDPOINT, TargetVariant: NAMES.greenVariantName, ContentType: 'application/json' });
-    expect(new TextDecoder().decode(sent.Body as Uint8Array)).toBe(makePlan().samplePayload.body);
+    expect(new TextDecoder().decode(sent.Body as Uint8Array)).toBe(SAMPLE_BODY);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('with a dataset: the first non-blank line\'s input, read from S3, with the source\'s content type', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: s3Body('\n{"input": {"features": [9, 8]}, "expected": 1}\n{"input": "second"}\n') });
+    runtime.on(InvokeEndpointCommand).resolves(answer());
+    await handler({ plan: makePlan({ payloads: { ...DATASET_PAYLOADS, contentType: 'application/jsonlines' } }) });
+    const sent = runtime.commandCalls(InvokeEndpointCommand)[0]!.args[0].input;
+    expect(new TextDecoder().decode(sent.Body as Uint8Array)).toBe('{"features":[9,8]}');
+    expect(sent.ContentType).toBe('application/jsonlines');
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'fraud-detector-ml-artifacts', Key: 'golden/fraud-detector.jsonl' });
+  });
+
+  test('a dataset that cannot be read: PayloadUnavailable naming it, and green is not called', async () => {
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' }));
+    await expect(handler({ plan: makePlan({ payloads: DATASET_PAYLOADS }) })).rejects.toMatchObject({
+      name: 'PayloadUnavailable',
+      message: expect.stringContaining(`Cannot read ${DATASET_URI}: the object does not exist (NoSuchKey)`),
+    });
+    expect(runtime.calls()).toHaveLength(0);
   });
 
   test('ModelNotReadyException is retried 5 s apart until green answers', async () => {
     runtime.on(InvokeEndpointCommand).rejectsOnce(notReady()).rejectsOnce(notReady()).resolves(answer());
     const sleep = jest.fn(() => Promise.resolve());
-    await expect(smokeCheck(makePlan(), { runtime: new SageMakerRuntimeClient({}), logger: createLogger('test'), sleep })).resolves.toMatchObject({
+    await expect(smokeCheck(makePlan(), deps(sleep))).resolves.toMatchObject({
       invokedVariant: NAMES.greenVariantName,
     });
     expect(runtime).toHaveReceivedCommandTimes(InvokeEndpointCommand, 3);
@@ -65,7 +89,7 @@ describe('smoke-check', () => {
   test('still not ready after 3 retries: SmokeCheckFailed after 4 calls', async () => {
     runtime.on(InvokeEndpointCommand).rejects(notReady());
     const sleep = jest.fn(() => Promise.resolve());
-    await expect(smokeCheck(makePlan(), { runtime: new SageMakerRuntimeClient({}), logger: createLogger('test'), sleep })).rejects.toMatchObject({
+    await expect(smokeCheck(makePlan(), deps(sleep))).rejects.toMatchObject({
       name: 'SmokeCheckFailed',
       message: expect.stringMatching(new RegExp(`green variant ${NAMES.greenVariantName} .*ModelNotReadyException: Model is not ready yet \\(after 4 attempts\\)`)),
     });

@@ -41,6 +41,22 @@ describe('definition', () => {
     expect(new Set(functionNames).size).toBe(ROLLOUT_STEPS.length);
   });
 
+  it('avoids what aws-local-stepfunctions 3 runs differently from AWS, so the rehearsal stays faithful', () => {
+    const text = readFileSync(ROLLOUT_ASL_PATH, 'utf8');
+    // JSONata is ignored silently by the local engine; an explicit ResultPath "$" nests the result under a "$" key.
+    expect(text).not.toMatch(/"QueryLanguage"|"Arguments"|"Assign"|"Output"/);
+    expect(text).not.toMatch(/"ResultPath":\s*"\$"/);
+    expect(text).not.toMatch(/ItemReader|ItemBatcher|ResultWriter|HeartbeatSeconds/);
+    // AWS reads TimeoutSecondsPath from the raw state input, the local engine from the resolved Parameters:
+    // only a path under $.Payload (set by a Pass state, and passed in the Payload) resolves in both.
+    for (const [name, state] of taskStates(JSON.parse(text).States)) {
+      if (state.TimeoutSecondsPath === undefined) continue;
+      const field = String(state.TimeoutSecondsPath).replace(/^\$\.Payload\./, '');
+      expect({ name, path: state.TimeoutSecondsPath }).toEqual({ name, path: `$.Payload.${field}` });
+      expect((state.Parameters as { Payload: Record<string, unknown> }).Payload[`${field}.$`]).toBe(state.TimeoutSecondsPath);
+    }
+  });
+
   it('rejects a placeholder that has no substitution, as CloudFormation does', () => {
     expect(() => applySubstitutions('{"a":"${Missing}"}', {})).toThrow(/\$\{Missing\}/);
     expect(readFileSync(ROLLOUT_ASL_PATH, 'utf8')).toMatch(/\$\{ResolveRolloutFunctionArn\}/);

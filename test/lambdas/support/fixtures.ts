@@ -10,9 +10,23 @@ import {
   type ProductionVariant,
   type Tag,
 } from '@aws-sdk/client-sagemaker';
-import { TARGETS_ENV, type RolloutConfigInput } from '../../../lambdas/shared/config';
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3ServiceException,
+  type GetObjectCommandInput,
+  type PutObjectCommandInput,
+  type S3ClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-s3';
+import type { AwsStub } from 'aws-sdk-client-mock';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import { TARGETS_ENV, ValidationPolicySchema, type RolloutConfigInput, type ValidationPolicy } from '../../../lambdas/shared/config';
 import { deploymentIdFor, rolloutNames } from '../../../lambdas/shared/names';
-import type { BlueVariant, RolloutPlan } from '../../../lambdas/shared/plan';
+import type { BlueVariant, PayloadSource, RolloutPlan } from '../../../lambdas/shared/plan';
 import { rolloutTags } from '../../../lambdas/shared/tags';
 
 export const ACCOUNT = '123456789012';
@@ -29,6 +43,9 @@ export const DEPLOYMENT_ID = deploymentIdFor(EXECUTION_ARN);
 export const NAMES = rolloutNames({ modelPackageGroupName: GROUP, modelPackageVersion: VERSION, endpointName: ENDPOINT, deploymentId: DEPLOYMENT_ID });
 export const IMAGE = `763104351884.dkr.ecr.${REGION}.amazonaws.com/pytorch-inference:2.3.0-gpu-py311`;
 export const MODEL_DATA_URL = `s3://fraud-models-${ACCOUNT}/fraud-detector/7/model.tar.gz`;
+
+/** The policy's sample payload. */
+export const SAMPLE_BODY = '{"features": [0.31, 1.2, 5.0, 0.0]}';
 
 /** The configuration as a user writes it (defaults not applied). */
 export const TARGET_CONFIG: RolloutConfigInput = {
@@ -48,7 +65,7 @@ export const TARGET_CONFIG: RolloutConfigInput = {
         bakeSeconds: 3600,
         endpointUpdateTimeoutSeconds: 3600,
         pollIntervalSeconds: 30,
-        samplePayload: { body: '{"features": [0.31, 1.2, 5.0, 0.0]}', contentType: 'application/json' },
+        samplePayload: { body: SAMPLE_BODY, contentType: 'application/json' },
       },
     },
   ],
@@ -68,6 +85,29 @@ export const BLUE: BlueVariant = {
   instanceCount: 3,
   weight: 1,
 };
+
+/** The inline payload source resolve-rollout plans from TARGET_CONFIG's samplePayload. */
+export const INLINE_PAYLOADS: PayloadSource = { kind: 'inline', body: SAMPLE_BODY, contentType: 'application/json' };
+export const DATASET_URI = 's3://fraud-detector-ml-artifacts/golden/fraud-detector.jsonl';
+export const DATASET_PAYLOADS: PayloadSource = { kind: 'dataset', s3Uri: DATASET_URI, contentType: 'application/json' };
+/** The artifacts bucket the validation steps write to (env ARTIFACTS_BUCKET). */
+export const ARTIFACTS_BUCKET = `sagemaker-blue-green-artifacts-${ACCOUNT}`;
+
+/** The validation policy with its defaults, changed by `overrides` (a partial policy, as a user writes it). */
+export function validationPolicy(overrides: Record<string, unknown> = {}): ValidationPolicy {
+  return ValidationPolicySchema.parse(overrides);
+}
+
+/**
+ * A GetObject Body as the SDK returns it in Node (a Readable with the SDK's stream mixin), delivered in chunks
+ * of `chunkSize` bytes so readers are tested across chunk boundaries.
+ */
+export function s3Body(content: string | Uint8Array, chunkSize = 64): ReturnType<typeof sdkStreamMixin> {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content);
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += chunkSize) chunks.push(bytes.subarray(offset, offset + chunkSize));
+  return sdkStreamMixin(Readable.from(chunks));
+}
 
 /** A plan as resolve-rollout makes it for an endpoint that serves blue. */
 export function makePlan(overrides: Partial<RolloutPlan> = {}): RolloutPlan {
@@ -96,7 +136,8 @@ export function makePlan(overrides: Partial<RolloutPlan> = {}): RolloutPlan {
       containerStartupHealthCheckTimeoutInSeconds: 600,
     },
     policy: { bakeSeconds: 3600, endpointUpdateTimeoutSeconds: 3600, pollIntervalSeconds: 30 },
-    samplePayload: { body: '{"features": [0.31, 1.2, 5.0, 0.0]}', contentType: 'application/json' },
+    payloads: INLINE_PAYLOADS,
+    validation: validationPolicy(),
     ...overrides,
   };
 }
@@ -236,4 +277,33 @@ export function approvalEvent(detail: Record<string, unknown> = {}): Record<stri
       ...detail,
     },
   };
+}
+
+/** What `mockClient(S3Client)` returns. */
+export type S3Mock = AwsStub<ServiceInputTypes, ServiceOutputTypes, S3ClientResolvedConfig>;
+
+/** An S3 error as the SDK raises it (NoSuchBucket, AccessDenied, SlowDown, ...). */
+export function s3Error(name: string, httpStatusCode: number, message = `${name} (simulated)`): S3ServiceException {
+  return new S3ServiceException({ name, $fault: httpStatusCode >= 500 ? 'server' : 'client', message, $metadata: { httpStatusCode } });
+}
+
+/**
+ * Answers GetObject from `objects` (by s3:// URI) as S3 does: the whole object, or the inclusive byte range a
+ * `Range: bytes=a-b` header asks for; a missing key is NoSuchKey. PutObject stores the body in `objects`, so a
+ * later GetObject reads what was written. Bodies stream in chunks of `chunkSize` bytes.
+ */
+export function serveObjects(s3: S3Mock, objects: Map<string, Uint8Array | string>, chunkSize = 64): void {
+  s3.on(GetObjectCommand).callsFake((input: GetObjectCommandInput) => {
+    const content = objects.get(`s3://${input.Bucket}/${input.Key}`);
+    if (content === undefined) throw new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
+    const bytes = Buffer.from(content);
+    const range = input.Range ? /^bytes=(\d+)-(\d+)$/.exec(input.Range) : null;
+    if (input.Range && !range) throw new Error(`unexpected Range header ${input.Range}`);
+    const body = range ? bytes.subarray(Number(range[1]), Number(range[2]) + 1) : bytes;
+    return { Body: s3Body(body, chunkSize), ETag: '"0123456789abcdef"', ContentLength: body.length };
+  });
+  s3.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+    objects.set(`s3://${input.Bucket}/${input.Key}`, typeof input.Body === 'string' ? input.Body : Buffer.from(input.Body as Uint8Array));
+    return { ETag: '"fedcba9876543210"' };
+  });
 }

@@ -1,10 +1,12 @@
 /**
- * Shared by the simulation tests: a fake clock (the rehearsal's virtual time), SDK clients wired to a
- * SimulatedAws exactly as the rehearsal wires them, and a driver that fires timers until a call settles.
+ * Shared by the simulation tests: a fake clock (the rehearsal's virtual time), SDK clients (SageMaker,
+ * SageMaker Runtime, S3) wired to a SimulatedAws exactly as the rehearsal wires them, and a driver that
+ * fires timers until a call settles.
  */
 import { install } from '@sinonjs/fake-timers';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SimulatedAws, type SimulationOptions } from '../../../rehearsal/sim/world';
 
 export type FakeClock = ReturnType<typeof install>;
@@ -62,12 +64,14 @@ export interface Harness {
   readonly aws: SimulatedAws;
   readonly sagemaker: SageMakerClient;
   readonly runtime: SageMakerRuntimeClient;
+  /** Virtual-hosted-style addressing, the SDK's default. */
+  readonly s3: S3Client;
 }
 
 export function harness(options: SimulationOptions = {}): Harness {
   const aws = new SimulatedAws(options);
   const config = { region: aws.region, credentials: aws.credentials, requestHandler: aws.requestHandler };
-  return { aws, sagemaker: new SageMakerClient(config), runtime: new SageMakerRuntimeClient(config) };
+  return { aws, sagemaker: new SageMakerClient(config), runtime: new SageMakerRuntimeClient(config), s3: new S3Client(config) };
 }
 
 /** Advances virtual time by `seconds`, firing every timer due on the way. */

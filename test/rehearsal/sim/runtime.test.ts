@@ -1,6 +1,7 @@
 /**
  * SageMaker Runtime InvokeEndpoint, through the real SDK client: routing by TargetVariant and by weight,
- * ModelError parsing, latency with cold starts on virtual time, and determinism for a fixed seed.
+ * ModelError parsing, malformed requests, input-dependent predictions, latency (cold starts, tails) on
+ * virtual time, and determinism for a fixed seed.
  */
 import {
   CreateEndpointConfigCommand,
@@ -11,7 +12,8 @@ import {
   type ProductionVariant,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, type InvokeEndpointCommandInput } from '@aws-sdk/client-sagemaker-runtime';
-import type { ModelBehaviour, SimulationOptions } from '../../../rehearsal/sim/world';
+import { HUGE_VALUE_LIMIT } from '../../../rehearsal/sim/runtime';
+import { scoreForBody, standardNormalFromBody, type ModelBehaviour, type SimulationOptions } from '../../../rehearsal/sim/world';
 import { advanceSeconds, BLUE_DATA, drive, driveError, GREEN_DATA, harness, IMAGE, installClock, ROLE_ARN, type FakeClock, type Harness } from './helpers';
 
 const ENDPOINT = 'fraud-prod';
@@ -45,12 +47,28 @@ function invoke(input: Partial<InvokeEndpointCommandInput> = {}) {
   return h.runtime.send(new InvokeEndpointCommand({ EndpointName: ENDPOINT, ContentType: 'application/json', Body: PAYLOAD, ...input }));
 }
 
-/** Invokes and returns the answering variant, the score and the virtual latency. */
-async function timedInvoke(input: Partial<InvokeEndpointCommandInput> = {}): Promise<{ variant: string; score: number; latencyMs: number }> {
+/** Invokes and returns the answering variant, the score, the label and the virtual latency. */
+async function timedInvoke(input: Partial<InvokeEndpointCommandInput> = {}): Promise<{ variant: string; score: number; label: number; latencyMs: number }> {
   const startedAt = Date.now();
   const output = await send(invoke(input));
-  const body = JSON.parse(new TextDecoder().decode(output.Body)) as { score: number };
-  return { variant: output.InvokedProductionVariant!, score: body.score, latencyMs: Date.now() - startedAt };
+  const body = JSON.parse(new TextDecoder().decode(output.Body)) as { score: number; label: number };
+  return { variant: output.InvokedProductionVariant!, score: body.score, label: body.label, latencyMs: Date.now() - startedAt };
+}
+
+/** `count` distinct JSON request bodies, like the lines of a dataset. */
+const distinctBodies = (count: number): string[] =>
+  Array.from({ length: count }, (_unused, index) => JSON.stringify({ features: [index % 7, index / 3, 100 - index], id: `r-${index}` }));
+
+const average = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+const standardDeviation = (values: readonly number[]): number => {
+  const mean = average(values);
+  return Math.sqrt(average(values.map((value) => (value - mean) ** 2)));
+};
+function correlation(a: readonly number[], b: readonly number[]): number {
+  const meanA = average(a);
+  const meanB = average(b);
+  const covariance = average(a.map((value, index) => (value - meanA) * (b[index]! - meanB)));
+  return covariance / (standardDeviation(a) * standardDeviation(b));
 }
 
 describe('routing', () => {
@@ -152,18 +170,6 @@ describe('errors', () => {
     expect(failures / 400).toBeLessThan(0.32);
   });
 
-  test('an invalid JSON body or an empty body is answered like a well-behaved container: ModelError 400', async () => {
-    seedBlueGreen();
-    const invalid = await sendError(invoke({ Body: '{"amount": ' }));
-    expect([invalid.name, invalid.OriginalStatusCode]).toEqual(['ModelError', 400]);
-    expect(invalid.message).toMatch(/^Received client error \(400\)/);
-    const empty = await sendError(invoke({ Body: new Uint8Array() }));
-    expect([empty.name, empty.OriginalStatusCode]).toEqual(['ModelError', 400]);
-    // Not JSON, but not declared JSON either: the container takes it.
-    const csv = await send(invoke({ ContentType: 'text/csv', Body: '120.5,acme' }));
-    expect(csv.InvokedProductionVariant).toBe('blue');
-  });
-
   test('ValidationError: unknown endpoint, unknown variant, endpoint still Creating, body over 6 MB', async () => {
     const missing = await sendError(invoke({ EndpointName: 'nope' }));
     expect([missing.name, missing.message, missing.$metadata.httpStatusCode]).toEqual(['ValidationError', 'Endpoint nope of account 123456789012 not found.', 400]);
@@ -206,6 +212,157 @@ describe('errors', () => {
   });
 });
 
+describe('malformed requests', () => {
+  const malformed: [string, Partial<InvokeEndpointCommandInput>, RegExp][] = [
+    ['an empty body', { Body: new Uint8Array() }, /^Empty request body$/],
+    ['another Content-Type', { ContentType: 'text/csv', Body: '120.5,acme' }, /^Unsupported Content-Type text\/csv/],
+    ['no Content-Type', { ContentType: undefined }, /^Unsupported Content-Type/],
+    ['a body that is not JSON', { Body: '{"amount": ' }, /^Request body is not valid JSON$/],
+    ['a body that is not UTF-8', { Body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }, /^Request body is not valid JSON$/],
+    ['a huge value', { Body: JSON.stringify({ amount: 1e31 }) }, /^Input value 1e\+31 is out of range/],
+    ['a huge negative value, nested', { Body: '{"rows": [[1, 2], [3, {"x": -2.5e45}]]}' }, /^Input value -2\.5e\+45 is out of range/],
+    ['a value that overflows to Infinity', { Body: '{"amount": 1e400}' }, /^Input value Infinity is out of range/],
+  ];
+
+  test.each(malformed)('%s: ModelError with OriginalStatusCode 400 by default', async (_case, input, message) => {
+    seedBlueGreen();
+    const error = await sendError(invoke(input));
+    expect([error.name, error.$metadata.httpStatusCode, error.OriginalStatusCode, error.ErrorCode]).toEqual(['ModelError', 424, 400, 'CLIENT_ERROR_FROM_MODEL']);
+    expect(error.OriginalMessage).toMatch(message);
+    expect(error.message).toMatch(/^Received client error \(400\) from primary/);
+  });
+
+  test.each(malformed)("%s: OriginalStatusCode 500 when the model crashes on it (onMalformed 'server-error')", async (_case, input, message) => {
+    seedBlueGreen();
+    h.aws.runtime.setBehaviour(BLUE_DATA, { onMalformed: 'server-error' });
+    const error = await sendError(invoke(input));
+    expect([error.name, error.OriginalStatusCode, error.ErrorCode]).toEqual(['ModelError', 500, 'SERVER_ERROR_FROM_MODEL']);
+    expect(error.message).toMatch(/^Received server error \(500\) from primary/);
+    expect(error.OriginalMessage).toMatch(/^Worker died while handling the request: /);
+    expect(error.OriginalMessage.slice('Worker died while handling the request: '.length)).toMatch(message);
+  });
+
+  test('well-formed edge cases are answered: a value of exactly 1e30, a charset parameter, any JSON value', async () => {
+    seedBlueGreen();
+    for (const input of [
+      { Body: JSON.stringify({ amount: HUGE_VALUE_LIMIT, other: -HUGE_VALUE_LIMIT }) },
+      { ContentType: 'application/json; charset=utf-8' },
+      { ContentType: 'Application/JSON' },
+      { Body: '[1, "1e99", null, true]' },
+      { Body: '42' },
+    ]) {
+      expect((await timedInvoke(input)).variant).toBe('blue');
+    }
+  });
+
+  test('a model declared for another Content-Type takes that one and refuses JSON', async () => {
+    seedBlueGreen();
+    h.aws.runtime.setBehaviour(BLUE_DATA, { inputContentType: 'text/csv' });
+    const csv = await timedInvoke({ ContentType: 'text/csv', Body: '120.5,acme' });
+    expect(csv.score).toBeCloseTo(scoreForBody({}, '120.5,acme', 0), 1);
+    const json = await sendError(invoke());
+    expect([json.name, json.OriginalStatusCode]).toEqual(['ModelError', 400]);
+    expect(json.OriginalMessage).toMatch(/the model accepts text\/csv/);
+  });
+
+  test('the malformed check comes before the error rate: a malformed request is never a sampled 500', async () => {
+    seedBlueGreen();
+    h.aws.runtime.setBehaviour(BLUE_DATA, { errorRate: 1 });
+    const error = await sendError(invoke({ Body: 'nope' }));
+    expect(error.OriginalStatusCode).toBe(400);
+  });
+});
+
+describe('predictions', () => {
+  test('the response body is {"score": s, "label": s >= 0.5 ? 1 : 0}', async () => {
+    seedBlueGreen();
+    h.aws.runtime.setBehaviour(BLUE_DATA, { prediction: { mean: 0.5, stdDev: 0.2 } });
+    const labels = new Set<number>();
+    for (const body of distinctBodies(40)) {
+      const output = await send(invoke({ Body: body }));
+      const answer = JSON.parse(new TextDecoder().decode(output.Body)) as Record<string, number>;
+      expect(Object.keys(answer).sort()).toEqual(['label', 'score']);
+      expect(answer.label).toBe(answer.score! >= 0.5 ? 1 : 0);
+      labels.add(answer.label!);
+    }
+    expect(labels).toEqual(new Set([0, 1]));
+  });
+
+  test('the same body has the same z for every model: (score - mean) / stdDev, without jitter', async () => {
+    seedBlueGreen();
+    h.aws.runtime.setBehaviour(BLUE_DATA, { prediction: { mean: 0.2, stdDev: 0.05, jitter: 0 } });
+    h.aws.runtime.setBehaviour(GREEN_DATA, { prediction: { mean: 0.7, stdDev: 0.3, jitter: 0 } });
+    for (const body of distinctBodies(10)) {
+      const blue = await timedInvoke({ Body: body, TargetVariant: 'blue' });
+      const green = await timedInvoke({ Body: body, TargetVariant: 'green' });
+      const z = standardNormalFromBody(body);
+      expect((blue.score - 0.2) / 0.05).toBeCloseTo(z, 9);
+      expect((green.score - 0.7) / 0.3).toBeCloseTo(z, 9);
+      expect(blue.score).toBeCloseTo(scoreForBody({ prediction: { mean: 0.2, stdDev: 0.05, jitter: 0 } }, body, 0), 12);
+    }
+  });
+
+  test('standardNormalFromBody: deterministic, a string is its UTF-8 bytes, and N(0, 1) over distinct bodies', () => {
+    const bodies = distinctBodies(5000);
+    const values = bodies.map(standardNormalFromBody);
+    expect(standardNormalFromBody(bodies[0]!)).toBe(values[0]);
+    expect(standardNormalFromBody(new TextEncoder().encode(bodies[0]!))).toBe(values[0]);
+    expect(new Set(values).size).toBe(bodies.length);
+    expect(Math.abs(average(values))).toBeLessThan(0.05);
+    expect(standardDeviation(values)).toBeGreaterThan(0.95);
+    expect(standardDeviation(values)).toBeLessThan(1.05);
+    // Tails as a normal's: about 4.6% beyond 2 standard deviations.
+    const beyondTwo = values.filter((value) => Math.abs(value) > 2).length / values.length;
+    expect(beyondTwo).toBeGreaterThan(0.035);
+    expect(beyondTwo).toBeLessThan(0.058);
+  });
+
+  test('two models with the same behaviour score the same inputs with a correlation above 0.99, but not identically', async () => {
+    seedBlueGreen();
+    const behaviour: ModelBehaviour = { prediction: { mean: 0.4, stdDev: 0.15 } };
+    h.aws.runtime.setBehaviour(BLUE_DATA, behaviour);
+    h.aws.runtime.setBehaviour(GREEN_DATA, behaviour);
+    const blue: number[] = [];
+    const green: number[] = [];
+    for (const body of distinctBodies(300)) {
+      blue.push((await timedInvoke({ Body: body, TargetVariant: 'blue' })).score);
+      green.push((await timedInvoke({ Body: body, TargetVariant: 'green' })).score);
+    }
+    expect(correlation(blue, green)).toBeGreaterThan(0.99);
+    // The default jitter (0.05) leaves a little per-request noise.
+    expect(blue.filter((score, index) => score !== green[index]).length).toBe(300);
+    const differences = blue.map((score, index) => Math.abs(score - green[index]!));
+    expect(Math.max(...differences)).toBeLessThan(0.15 * 0.05 * 2 * 5);
+  });
+
+  test('a model whose predictions moved scores the same inputs differently', async () => {
+    seedBlueGreen();
+    h.aws.runtime.setBehaviour(GREEN_DATA, { prediction: { mean: 0.6, stdDev: 0.1 } });
+    const shifts: number[] = [];
+    for (const body of distinctBodies(50)) {
+      shifts.push((await timedInvoke({ Body: body, TargetVariant: 'green' })).score - (await timedInvoke({ Body: body, TargetVariant: 'blue' })).score);
+    }
+    expect(average(shifts)).toBeCloseTo(0.3, 1);
+  });
+
+  test('over varied inputs, scores follow normal(mean, stdDev); one input repeated varies only by the jitter', async () => {
+    seedBlueGreen(0, 1);
+    h.aws.runtime.setBehaviour(GREEN_DATA, { prediction: { mean: 0.8, stdDev: 0.05 } });
+    const varied: number[] = [];
+    for (const body of distinctBodies(400)) varied.push((await timedInvoke({ Body: body })).score);
+    expect(average(varied)).toBeGreaterThan(0.79);
+    expect(average(varied)).toBeLessThan(0.81);
+    expect(standardDeviation(varied)).toBeGreaterThan(0.045);
+    expect(standardDeviation(varied)).toBeLessThan(0.055);
+    const repeated: number[] = [];
+    for (let index = 0; index < 200; index++) repeated.push((await timedInvoke()).score);
+    expect(average(repeated)).toBeCloseTo(scoreForBody({ prediction: { mean: 0.8, stdDev: 0.05 } }, PAYLOAD, 0), 2);
+    // jitter * stdDev = 0.0025.
+    expect(standardDeviation(repeated)).toBeGreaterThan(0.002);
+    expect(standardDeviation(repeated)).toBeLessThan(0.003);
+  });
+});
+
 describe('latency', () => {
   const fixedLatency = (ms: number, extra: ModelBehaviour = {}): ModelBehaviour => ({ latencyMs: { p50: ms, p99: ms }, ...extra });
 
@@ -226,6 +383,25 @@ describe('latency', () => {
     expect(latencies[499]).toBeLessThan(46);
     expect(latencies[989]).toBeGreaterThan(140);
     expect(latencies[989]).toBeLessThan(280);
+  });
+
+  test('a model with the same p50 and a 3x p99 has a 3x heavier tail', async () => {
+    async function latencies(p99: number): Promise<number[]> {
+      h = harness({ seed: 5 });
+      seedBlueGreen();
+      h.aws.runtime.setBehaviour(BLUE_DATA, { latencyMs: { p50: 40, p99 } });
+      const samples: number[] = [];
+      for (let index = 0; index < 1000; index++) samples.push((await timedInvoke()).latencyMs);
+      return samples.sort((a, b) => a - b);
+    }
+    const light = await latencies(90);
+    const heavy = await latencies(270);
+    expect(heavy[499]! / light[499]!).toBeGreaterThan(0.9);
+    expect(heavy[499]! / light[499]!).toBeLessThan(1.1);
+    expect(heavy[989]! / light[989]!).toBeGreaterThan(2.6);
+    expect(heavy[989]! / light[989]!).toBeLessThan(3.5);
+    expect(heavy[989]).toBeGreaterThan(200);
+    expect(heavy[989]).toBeLessThan(340);
   });
 
   test('a freshly deployed fleet starts cold and decays linearly to 1x; every UpdateEndpoint resets every variant', async () => {
@@ -286,18 +462,34 @@ describe('determinism', () => {
     expect(new Set(first.map((result) => result.variant))).toEqual(new Set(['blue', 'green']));
   });
 
-  test('predictions follow the behaviour: {"score": x} around its mean', async () => {
-    h.aws.runtime.setBehaviour(GREEN_DATA, { prediction: { mean: 0.8, stdDev: 0.05 } });
-    seedBlueGreen(0, 1);
-    const scores: number[] = [];
-    for (let index = 0; index < 200; index++) scores.push((await timedInvoke()).score);
-    const mean = scores.reduce((sum, score) => sum + score, 0) / scores.length;
-    expect(mean).toBeGreaterThan(0.78);
-    expect(mean).toBeLessThan(0.82);
+  test('a malformed request does not shift the draws of the requests after it', async () => {
+    async function run(secondBody: string): Promise<({ score: number; latencyMs: number } | string)[]> {
+      h = harness({ seed: 9 });
+      seedBlueGreen(1, 1);
+      h.aws.runtime.setBehaviour(BLUE_DATA, { latencyMs: { p50: 40, p99: 200 } });
+      h.aws.runtime.setBehaviour(GREEN_DATA, { latencyMs: { p50: 40, p99: 200 } });
+      const results: ({ score: number; latencyMs: number } | string)[] = [];
+      for (const body of [distinctBodies(1)[0]!, secondBody, ...distinctBodies(6).slice(1)]) {
+        try {
+          const { score, latencyMs } = await timedInvoke({ Body: body, TargetVariant: 'blue' });
+          results.push({ score, latencyMs });
+        } catch (error) {
+          results.push((error as Error).name);
+        }
+      }
+      return results;
+    }
+    const wellFormed = await run(PAYLOAD);
+    const withMalformed = await run('{not json');
+    expect(withMalformed[1]).toBe('ModelError');
+    expect(withMalformed.filter((_result, index) => index !== 1)).toEqual(wellFormed.filter((_result, index) => index !== 1));
   });
 });
 
 test('setBehaviour rejects impossible behaviours', () => {
   expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { errorRate: 1.5 })).toThrow(/errorRate/);
   expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { latencyMs: { p50: 100, p99: 50 } })).toThrow(/latencyMs/);
+  expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { prediction: { mean: 0.5, stdDev: 0.1, jitter: 1.5 } })).toThrow(/jitter/);
+  expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { onMalformed: 'crash' as 'server-error' })).toThrow(/onMalformed/);
+  expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { inputContentType: 'json' })).toThrow(/inputContentType/);
 });

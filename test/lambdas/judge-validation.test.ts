@@ -1,0 +1,194 @@
+import 'aws-sdk-client-mock-jest';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/judge-validation';
+import { fitSummary, MAX_SUMMARY_BYTES, withSinglePayloadCaveat, type StoredValidationReport } from '../../lambdas/judge-validation/judge';
+import { ARTIFACTS_BUCKET_ENV, batchSamplesKey, reportKey } from '../../lambdas/shared/artifacts';
+import { evaluateGates } from '../../lambdas/shared/gates';
+import type { InvocationSample, PairedSample, RobustnessResult } from '../../lambdas/shared/validation-types';
+import { ARTIFACTS_BUCKET, BLUE, DATASET_PAYLOADS, DEPLOYMENT_ID, ENDPOINT, makePlan, NAMES, PACKAGE_ARN, serveObjects, validationPolicy, VERSION } from './support/fixtures';
+
+const s3 = mockClient(S3Client);
+let objects: Map<string, Uint8Array | string>;
+
+/** A small seeded generator (mulberry32): the same samples on every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ok = (latencyMs: number, score: number, prediction: number): InvocationSample => ({ outcome: 'OK', statusCode: 200, latencyMs, score, prediction });
+
+/**
+ * `count` pairs where green behaves like blue (same latency, same score, same prediction = expected), except
+ * that green answers every `greenErrorEvery`-th request with a 500.
+ */
+function pairs(count: number, options: { firstIndex?: number; greenErrorEvery?: number } = {}): PairedSample[] {
+  const random = seeded(7 + (options.firstIndex ?? 0));
+  return Array.from({ length: count }, (_u, i) => {
+    const index = (options.firstIndex ?? 0) + i;
+    const latency = 40 + Math.round(random() * 20);
+    const score = random();
+    const label = score >= 0.5 ? 1 : 0;
+    const failing = options.greenErrorEvery !== undefined && i % options.greenErrorEvery === 0;
+    const green: InvocationSample = failing ? { outcome: 'MODEL_ERROR', statusCode: 500, latencyMs: 12, errorName: 'ModelError' } : ok(latency, score, label);
+    return { index, green, blue: ok(latency, score, label), expected: label };
+  });
+}
+
+const ROBUST: RobustnessResult = {
+  probes: ['wrong-content-type', 'truncated-payload', 'huge-values', 'empty-body', 'deeply-nested'].map((name) => ({ name, outcome: 'MODEL_ERROR' as const, statusCode: 400, latencyMs: 30 })),
+  recoveredAfterwards: true,
+};
+const WARM_UP = { variants: [{ role: 'green', variantName: NAMES.greenVariantName, requests: 200, seconds: 12.5, firstWindowP99Ms: 480, lastWindowP99Ms: 61, stable: true }] };
+
+/** Stores batches of samples where validate-batch would, and returns what the Map state would pass the judge. */
+function storeBatches(batches: readonly PairedSample[][]) {
+  return batches.map((samples, index) => {
+    const samplesKey = batchSamplesKey(ENDPOINT, DEPLOYMENT_ID, index);
+    objects.set(`s3://${ARTIFACTS_BUCKET}/${samplesKey}`, samples.map((s) => `${JSON.stringify(s)}\n`).join(''));
+    return { index, samples: samples.length, samplesKey };
+  });
+}
+
+function storedReport(): StoredValidationReport {
+  return JSON.parse(String(objects.get(`s3://${ARTIFACTS_BUCKET}/${reportKey(ENDPOINT, DEPLOYMENT_ID)}`))) as StoredValidationReport;
+}
+
+beforeEach(() => {
+  s3.reset();
+  objects = new Map();
+  serveObjects(s3, objects, 4096);
+  process.env[ARTIFACTS_BUCKET_ENV] = ARTIFACTS_BUCKET;
+});
+
+afterEach(() => delete process.env[ARTIFACTS_BUCKET_ENV]);
+
+describe('judge-validation', () => {
+  test('green like blue on 300 dataset requests: PASS, the full report in S3, a compact verdict returned', async () => {
+    const batches = storeBatches([pairs(100), pairs(100, { firstIndex: 100 }), pairs(100, { firstIndex: 200 })]);
+    const plan = makePlan({ payloads: DATASET_PAYLOADS });
+    const result = await handler({ plan, batches, robustness: ROBUST, warmUp: WARM_UP });
+
+    const key = reportKey(ENDPOINT, DEPLOYMENT_ID);
+    expect(result.verdict).toBe('PASS');
+    expect(result.reportUri).toBe(`s3://${ARTIFACTS_BUCKET}/${key}`);
+    expect(result.gates).toEqual([
+      { gate: 'health', verdict: 'PASS' },
+      { gate: 'latency', verdict: 'PASS' },
+      { gate: 'errors', verdict: 'PASS' },
+      { gate: 'golden', verdict: 'PASS' },
+      { gate: 'distribution', verdict: 'PASS' },
+      { gate: 'robustness', verdict: 'PASS' },
+    ]);
+    expect(result.summary).toMatch(/^Validation PASS on 300 requests \(dataset s3:\/\/.+\):\nhealth PASS: .+\nlatency PASS: /);
+    expect(result.summary.endsWith(`\nFull report: ${result.reportUri}`)).toBe(true);
+    expect(Buffer.byteLength(result.summary)).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
+
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: ARTIFACTS_BUCKET, Key: key, ContentType: 'application/json' });
+    const report = storedReport();
+    expect(report).toMatchObject({
+      verdict: 'PASS',
+      sampleCount: 300,
+      endpointName: ENDPOINT,
+      deploymentId: DEPLOYMENT_ID,
+      modelPackage: { arn: PACKAGE_ARN, version: VERSION },
+      green: { variantName: NAMES.greenVariantName },
+      blue: { variantName: BLUE.variantName },
+      source: { kind: 'dataset', s3Uri: DATASET_PAYLOADS.kind === 'dataset' ? DATASET_PAYLOADS.s3Uri : '', contentType: 'application/json' },
+      warmUp: WARM_UP,
+      robustness: ROBUST,
+      policy: plan.validation.gates,
+    });
+    expect(report.gates).toHaveLength(6);
+    expect(report.gates.every((gate) => gate.checks.length > 0)).toBe(true);
+    expect(report.batches).toEqual(batches.map((batch) => ({ ...batch, samplesRead: 100 })));
+    expect(Date.parse(report.generatedAt)).not.toBeNaN();
+  });
+
+  test('green erroring on 5% of requests: FAIL on the errors gate; the summary says so', async () => {
+    const batches = storeBatches([pairs(300, { greenErrorEvery: 20 })]);
+    const result = await handler({ plan: makePlan({ payloads: DATASET_PAYLOADS }), batches, robustness: ROBUST, warmUp: WARM_UP });
+    expect(result.verdict).toBe('FAIL');
+    expect(result.gates).toContainEqual({ gate: 'errors', verdict: 'FAIL' });
+    expect(result.summary).toMatch(/\nerrors FAIL: /);
+    expect(storedReport().worstRequests.length).toBeGreaterThan(0);
+  });
+
+  test('without a dataset, the distribution gate cannot decide: INCONCLUSIVE whatever the scores, and the verdict follows', async () => {
+    // One payload repeated: a deterministic green answers 0.9 where blue answered 0.1, every time.
+    const repeated: PairedSample[] = Array.from({ length: 300 }, (_u, index) => ({ index, green: ok(50, 0.9, 1), blue: ok(50, 0.1, 0) }));
+    const validation = validationPolicy({ gates: { golden: { enabled: false } } });
+    const evaluated = evaluateGates({ samples: repeated, robustness: ROBUST, policy: validation.gates, firstDeployment: false });
+    expect(evaluated.gates.find((g) => g.gate === 'distribution')!.verdict).toBe('FAIL');
+
+    const caveated = withSinglePayloadCaveat(evaluated);
+    expect(caveated.gates.find((g) => g.gate === 'distribution')).toMatchObject({
+      verdict: 'INCONCLUSIVE',
+      reason: expect.stringMatching(/^one distinct input .*datasetS3Uri/),
+    });
+    expect(caveated.verdict).toBe('INCONCLUSIVE');
+    expect(caveated.summary).toMatch(/\ndistribution INCONCLUSIVE: one distinct input/);
+
+    const batches = storeBatches([repeated]);
+    const plan = makePlan({ validation });
+    const result = await handler({ plan, batches, robustness: ROBUST, warmUp: WARM_UP });
+    expect(result.gates).toContainEqual({ gate: 'distribution', verdict: 'INCONCLUSIVE' });
+    expect(result.verdict).toBe('INCONCLUSIVE');
+    expect(result.summary).toMatch(/^Validation INCONCLUSIVE on 300 requests \(the inline sample payload, repeated\)/);
+  });
+
+  test('a batch object with another count than reported is judged as read, and the report shows both', async () => {
+    const batches = storeBatches([pairs(120)]);
+    await handler({ plan: makePlan({ payloads: DATASET_PAYLOADS }), batches: [{ ...batches[0]!, samples: 125 }], robustness: ROBUST, warmUp: WARM_UP });
+    expect(storedReport()).toMatchObject({ sampleCount: 120, batches: [{ samples: 125, samplesRead: 120 }] });
+  });
+
+  test('a corrupt sample line: an error naming the object and the sample', async () => {
+    const [batch] = storeBatches([pairs(3)]);
+    const uri = `s3://${ARTIFACTS_BUCKET}/${batch!.samplesKey}`;
+    objects.set(uri, `${String(objects.get(uri))}{"index": 3, "green": {"outcome": "MAYBE", "latencyMs": 1}}\n`);
+    await expect(handler({ plan: makePlan(), batches: [batch], robustness: ROBUST, warmUp: WARM_UP })).rejects.toThrow(
+      new RegExp(`${uri.replace(/[.]/g, '\\.')} sample 4 is not a paired sample: green\\.outcome: `),
+    );
+  });
+
+  test('without ARTIFACTS_BUCKET: ConfigurationError', async () => {
+    delete process.env[ARTIFACTS_BUCKET_ENV];
+    await expect(handler({ plan: makePlan(), batches: [], robustness: ROBUST, warmUp: WARM_UP })).rejects.toMatchObject({ name: 'ConfigurationError' });
+  });
+
+  test('input is checked, naming the field', async () => {
+    await expect(handler({ plan: makePlan(), batches: [{ index: 0, samples: 1 }], robustness: ROBUST, warmUp: WARM_UP })).rejects.toMatchObject({
+      name: 'InputValidationError',
+      message: expect.stringMatching(/batches\.0\.samplesKey/),
+    });
+  });
+});
+
+describe('fitSummary', () => {
+  test('a summary that fits is kept whole', () => {
+    expect(fitSummary('Head:', ['a PASS: fine', 'b FAIL: bad'], 'Foot', 2000)).toBe('Head:\na PASS: fine\nb FAIL: bad\nFoot');
+  });
+
+  test('a long one is cut to the byte limit, the longest lines first; every line keeps its start, the footer stays', () => {
+    const lines = ['health PASS: short', `latency FAIL: ${'é'.repeat(1500)}`, `distribution FAIL: ${'x'.repeat(3000)}`, 'robustness PASS: ok'];
+    const summary = fitSummary('Validation FAIL on 2000 requests:', lines, 'Full report: s3://bucket/validation/report.json', 2000);
+    expect(Buffer.byteLength(summary)).toBeLessThanOrEqual(2000);
+    expect(Buffer.byteLength(summary)).toBeGreaterThan(1900);
+    const out = summary.split('\n');
+    expect(out).toHaveLength(6);
+    expect(out[1]).toBe('health PASS: short');
+    expect(out[2]).toMatch(/^latency FAIL: é+\.\.\.$/);
+    expect(out[3]).toMatch(/^distribution FAIL: x+\.\.\.$/);
+    expect(out[4]).toBe('robustness PASS: ok');
+    expect(out[5]).toBe('Full report: s3://bucket/validation/report.json');
+    expect(summary).not.toContain('\uFFFD');
+  });
+});
