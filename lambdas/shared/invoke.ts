@@ -70,13 +70,13 @@ export async function invokeVariant(runtime: SageMakerRuntimeClient, request: In
   });
   const body = typeof request.body === 'string' ? new TextEncoder().encode(request.body) : request.body;
   const startedAt = Date.now();
-  const call = runtime.send(
-    new InvokeEndpointCommand({ EndpointName: request.endpointName, TargetVariant: request.variantName, ContentType: request.contentType, Body: body }),
-    { abortSignal: controller.signal },
-  );
-  // The call settles later than the timeout when the transport ignores the signal: nothing may reject unheard.
-  call.catch(() => undefined);
   try {
+    const call = runtime.send(
+      new InvokeEndpointCommand({ EndpointName: request.endpointName, TargetVariant: request.variantName, ContentType: request.contentType, Body: body }),
+      { abortSignal: controller.signal },
+    );
+    // The call settles later than the timeout when the transport ignores the signal: nothing may reject unheard.
+    call.catch(() => undefined);
     const result = await Promise.race([call, timedOut]);
     const latencyMs = Date.now() - startedAt;
     if (result === 'timeout') return { outcome: 'TIMEOUT', latencyMs, errorName: 'TimeoutError' };

@@ -74,7 +74,8 @@ async function warmVariant(plan: RolloutPlan, variant: VariantUnderTest, pool: r
   for (;;) {
     const first = requests;
     const window = await mapWithConcurrency(Array.from({ length: windowSize }, (_unused, i) => pool[(first + i) % pool.length]!), plan.validation.concurrency, (payload) =>
-      invokeVariant(deps.runtime, invocationFor(plan, variant.variantName, payload)),
+      // Only latency matters here: responses are not parsed for scores.
+      invokeVariant(deps.runtime, { ...invocationFor(plan, variant.variantName, payload), scorePath: undefined, predictionPath: undefined }),
     );
     requests += window.length;
     const answered = window.filter((sample) => sample.outcome === 'OK').map((sample) => sample.latencyMs);

@@ -143,11 +143,18 @@ describe('policy waits and the execution timeout', () => {
     expect(() => assertPolicyWaitsFitExecution(parseRolloutConfig(TEST_CONFIG), aslText, 'rollout.asl.json')).not.toThrow();
   });
 
-  test('a decision wait plus bake reaching the execution timeout fails synth, naming the target and fields', () => {
-    expect(() => assertPolicyWaitsFitExecution(withWaits(executionTimeout - 601, 600), aslText, 'rollout.asl.json')).not.toThrow();
-    expect(() => synthStack({ config: withWaits(executionTimeout - 600, 600) })).toThrow(
-      `targets[1] (churn-model).policy: validation.approvalTimeoutSeconds (${executionTimeout - 600}) + bakeSeconds (600) = ${executionTimeout} s ` +
-        `is not below the state machine's TimeoutSeconds (${executionTimeout} s in ${ASL_PATH})`,
+  test('the longest waits the policy schema allows (7-day approval, 1-day bake) fit the real execution timeout', () => {
+    expect(executionTimeout).toBeGreaterThan(604_800 + 86_400);
+    expect(() => assertPolicyWaitsFitExecution(withWaits(604_800, 86_400), aslText, 'rollout.asl.json')).not.toThrow();
+    expect(() => synthStack({ config: withWaits(604_800, 86_400) })).not.toThrow();
+  });
+
+  test('a decision wait plus bake reaching the execution timeout fails, naming the target and fields', () => {
+    const twoDays = JSON.stringify({ ...JSON.parse(aslText), TimeoutSeconds: 172_800 });
+    expect(() => assertPolicyWaitsFitExecution(withWaits(172_800 - 601, 600), twoDays, 'short.asl.json')).not.toThrow();
+    expect(() => assertPolicyWaitsFitExecution(withWaits(172_800 - 600, 600), twoDays, 'short.asl.json')).toThrow(
+      `targets[1] (churn-model).policy: validation.approvalTimeoutSeconds (${172_800 - 600}) + bakeSeconds (600) = 172800 s ` +
+        `is not below the state machine's TimeoutSeconds (172800 s in short.asl.json)`,
     );
   });
 

@@ -24,13 +24,14 @@ describe('happy-path', () => {
     expect(report.awsCalls.byOperation['sagemaker:DeleteModel']).toBe(1);
   });
 
-  it('bakes the configured hour with blue still provisioned, and runs it in well under a second per hour', async () => {
+  it('bakes the configured hour with blue still provisioned, at more than 100x real time', async () => {
     const report = await rehearseBuiltIn('happy-path');
     const bake = report.timeline.find((e) => e.kind === 'state' && e.state === 'Bake green')!;
     const removal = report.timeline.find((e) => e.kind === 'state' && e.state === 'Remove blue variant')!;
     expect(removal.t - bake.t).toBeGreaterThanOrEqual(3600);
     expect(report.metrics.virtualSeconds).toBeGreaterThan(3600);
-    expect(report.metrics.wallMs).toBeLessThan(10_000);
+    // Compression: over an hour of AWS time (with validation traffic) in seconds of wall time.
+    expect(report.metrics.virtualSeconds / (report.metrics.wallMs / 1000)).toBeGreaterThan(100);
   });
 
   it('is deterministic: the same scenario gives the same timeline', async () => {
