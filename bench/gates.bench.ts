@@ -18,23 +18,15 @@ import {
   type PairedSample,
   type RobustnessResult,
 } from '../lambdas/shared/validation-types';
+import { mulberry32 } from '../rehearsal/sim/rng';
+
+/** Seeded uniform [0, 1) draws (mulberry32): the same samples on every run. */
+const seededUniform = mulberry32;
 
 const SAMPLE_COUNT = 100_000;
 const RUNS = 5;
 const BUDGET_MS = 1000;
 const SEED = 20_240_601;
-
-/** Seeded uniform [0, 1) generator (mulberry32). */
-function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LABELS = ['approve', 'review', 'decline'] as const;
 

@@ -7,7 +7,8 @@
 const Z_P99 = 2.3263478740408408;
 
 /** mulberry32: a small, fast 32-bit PRNG with good statistical quality for simulations. */
-function mulberry32(seed: number): () => number {
+/** Uniform [0, 1) generator (mulberry32): small, fast, and the same sequence for the same seed everywhere. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

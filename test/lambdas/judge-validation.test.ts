@@ -7,21 +7,13 @@ import { ARTIFACTS_BUCKET_ENV, batchSamplesKey, reportKey } from '../../lambdas/
 import { evaluateGates } from '../../lambdas/shared/gates';
 import type { InvocationSample, PairedSample, RobustnessResult } from '../../lambdas/shared/validation-types';
 import { ARTIFACTS_BUCKET, BLUE, DATASET_PAYLOADS, DEPLOYMENT_ID, ENDPOINT, makePlan, NAMES, PACKAGE_ARN, serveObjects, validationPolicy, VERSION } from './support/fixtures';
+import { mulberry32 } from '../../rehearsal/sim/rng';
+
+/** Seeded uniform [0, 1) draws (mulberry32): the same samples on every run. */
+const seeded = mulberry32;
 
 const s3 = mockClient(S3Client);
 let objects: Map<string, Uint8Array | string>;
-
-/** A small seeded generator (mulberry32): the same samples on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ok = (latencyMs: number, score: number, prediction: number): InvocationSample => ({ outcome: 'OK', statusCode: 200, latencyMs, score, prediction });
 

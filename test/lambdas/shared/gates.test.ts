@@ -13,38 +13,18 @@ import {
   type RobustnessResult,
   type ValidationReport,
 } from '../../../lambdas/shared/validation-types';
+import { SeededRandom, mulberry32 } from '../../../rehearsal/sim/rng';
+
+/** Seeded uniform [0, 1) draws (mulberry32): the same samples on every run. */
+const seededUniform = mulberry32;
+/** Seeded standard normal draws (the simulation's generator: reproducible on every run). */
+const seededNormal = (seed: number): (() => number) => {
+  const random = new SeededRandom(seed);
+  return () => random.normal();
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Seeded data
-
-/** Seeded uniform [0, 1) generator (mulberry32). */
-function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Seeded standard normal generator (Box-Muller over mulberry32). */
-function seededNormal(seed: number): () => number {
-  const uniform = seededUniform(seed);
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const value = spare;
-      spare = undefined;
-      return value;
-    }
-    const radius = Math.sqrt(-2 * Math.log(1 - uniform()));
-    const angle = 2 * Math.PI * uniform();
-    spare = radius * Math.sin(angle);
-    return radius * Math.cos(angle);
-  };
-}
 
 /** A typical latency: log-normal around 50 ms, p99 about twice the median. */
 const latencyFrom = (z: number) => 50 * Math.exp(0.3 * z);

@@ -12,18 +12,10 @@ import {
   stdDev,
   twoSampleKolmogorovSmirnov,
 } from '../../../lambdas/shared/statistics';
+import { mulberry32 } from '../../../rehearsal/sim/rng';
 
-/** Seeded uniform [0, 1) generator (mulberry32): reproducible samples without a dependency. */
-function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1) draws (mulberry32): the same samples on every run. */
+const seededUniform = mulberry32;
 
 /** Independent oracle for D: the CDF distance evaluated at every observed value, O((n + m)^2). */
 function naiveKsStatistic(a: readonly number[], b: readonly number[]): number {
