@@ -4,7 +4,7 @@
  */
 import type { RehearsalReport } from '../../rehearsal/runner';
 import { builtInScenario } from '../../rehearsal/scenario';
-import { cdkJsonConfig, rehearseBuiltIn, variantsOf } from './helpers';
+import { cdkJsonConfig, rehearseBuiltIn, rehearseScenario, variantsOf } from './helpers';
 import { runRehearsal } from '../../rehearsal/runner';
 
 const BLUE_CONFIG = 'fraud-detector-prod-v6-00000000';
@@ -128,5 +128,25 @@ describe('too-few-samples', () => {
     const restored = report.timeline.find((e) => e.state === 'Prepare rollback')!;
     expect(restored.t - waited.t).toBeGreaterThanOrEqual(3600);
     expectBlueAloneAsBefore(report);
+  });
+});
+
+describe('requireHumanApproval', () => {
+  it('waits for a person even when every gate passes, and shifts traffic only after the approval', async () => {
+    const report = await rehearseScenario({
+      name: 'human-gate',
+      description: 'every gate passes; the policy asks for a person',
+      target: { policy: { validation: { requireHumanApproval: true } } },
+      modelPackages: [{ version: 6 }, { version: 7 }],
+      endpoint: { liveVersion: 6 },
+      approval: { decision: 'approve', afterSeconds: 120, by: 'carol' },
+    });
+    expect(report.validation?.verdict).toBe('PASS');
+    expect(report.decision).toMatchObject({ decision: 'APPROVED', by: 'carol' });
+    const waited = report.timeline.find((e) => e.state === 'Wait for approval')!;
+    const shifted = report.timeline.find((e) => e.state === 'Shift traffic to green')!;
+    expect(shifted.t - waited.t).toBeGreaterThanOrEqual(120);
+    expect(report.outcome).toBe('PROMOTED');
+    expectGreenAlone(report, 7);
   });
 });
