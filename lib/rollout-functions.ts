@@ -14,6 +14,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { ARTIFACTS_BUCKET_ENV } from '../lambdas/shared/artifacts';
 import { RolloutConfigSchema, TARGETS_ENV, type RolloutConfig, type RolloutConfigInput } from '../lambdas/shared/config';
 import { ConfigurationError } from '../lambdas/shared/errors';
+import { parseS3Uri } from '../lambdas/shared/payloads';
 import { MANAGED_BY_TAG, SYSTEM_NAME } from '../lambdas/shared/tags';
 import { ROLLOUT_STEPS, type RolloutStep } from '../lambdas/steps';
 import { VALIDATION_PREFIX, type ArtifactsBucket } from './artifacts-bucket';
@@ -157,9 +158,9 @@ function allow(actions: string[], resources: string[], conditions?: Record<strin
  * to other objects, so it is refused.
  */
 export function datasetLocation(datasetS3Uri: string, target: string): [bucket: string, key: string] {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(datasetS3Uri);
-  if (!match) throw new ConfigurationError(`${target}.policy.validation.datasetS3Uri: must look like s3://bucket/key.jsonl, got ${datasetS3Uri}`);
-  const [, bucket, key] = match;
+  const location = datasetS3Uri.startsWith('s3://') ? parseS3Uri(datasetS3Uri) : undefined;
+  if (!location) throw new ConfigurationError(`${target}.policy.validation.datasetS3Uri: must look like s3://bucket/key.jsonl, got ${datasetS3Uri}`);
+  const { bucket, key } = location;
   if (/[*?]|\$\{/.test(key)) {
     throw new ConfigurationError(
       `${target}.policy.validation.datasetS3Uri: the key ${key} contains *, ? or \${, which IAM would read as a wildcard or a ` +

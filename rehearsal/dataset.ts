@@ -5,25 +5,16 @@
  * reference agrees with the dataset, and one whose predictions moved does not.
  */
 import { createHash } from 'node:crypto';
+import { requestBodyOf } from '../lambdas/shared/payloads';
 import type { Scenario } from './scenario';
-import { scoreForBody, type ModelBehaviour } from './sim/runtime';
+import { labelForScore, scoreForBody, type ModelBehaviour } from './sim/runtime';
 
 type DatasetSpec = NonNullable<Scenario['dataset']>;
-
-/** The request body a dataset line becomes: the same rule as lambdas/shared/payloads.ts. */
-export function bodyOfInput(input: unknown): string {
-  return typeof input === 'string' ? input : JSON.stringify(input);
-}
 
 /** Deterministic feature values in [0, 10) for line `index`. */
 function features(seed: number, index: number): number[] {
   const digest = createHash('sha256').update(`${seed}:${index}`).digest();
   return [0, 1, 2, 3].map((i) => Math.round((digest.readUInt32BE(i * 4) / 0x1_0000_0000) * 10_000) / 1000);
-}
-
-/** The label the simulated model answers with for a score (the simulation's response: {"score", "label"}). */
-export function labelOf(score: number): number {
-  return score >= 0.5 ? 1 : 0;
 }
 
 export function generateDataset(spec: DatasetSpec, seed: number, reference: ModelBehaviour | undefined): string {
@@ -33,14 +24,7 @@ export function generateDataset(spec: DatasetSpec, seed: number, reference: Mode
       const input = { features: features(seed, index) };
       if (!spec.withExpected) return { input };
       // Noise 0: the reference model's own answer, without the per-request jitter.
-      return { input, expected: labelOf(scoreForBody(reference ?? {}, bodyOfInput(input), 0)) };
+      return { input, expected: labelForScore(scoreForBody(reference ?? {}, requestBodyOf(input), 0)) };
     });
   return items.map((item) => JSON.stringify(item)).join('\n') + '\n';
-}
-
-/** Splits `s3://bucket/key` into its parts. */
-export function parseS3Uri(uri: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!match) throw new Error(`not an S3 URI: ${uri}`);
-  return { bucket: match[1], key: match[2] };
 }

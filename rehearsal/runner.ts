@@ -15,7 +15,9 @@ import { VirtualClock, REHEARSAL_EPOCH_MS, wallNow } from './clock';
 import { loadRolloutDefinition, taskStates } from './definition';
 import { matchesPattern, type EventPattern } from './event-bus';
 import { localTaskHandlers, loadStepHandler, type LambdaInvocation, type StepHandler } from './local-lambda';
-import { generateDataset, parseS3Uri } from './dataset';
+import { parseS3Uri } from '../lambdas/shared/payloads';
+import { generateDataset } from './dataset';
+import { sleep } from './sim/clock';
 import { describeInvocation } from './narration';
 import type { ModelPackageSpec, Outcome, Scenario } from './scenario';
 import { isMutatingOperation, isolateSdkFromHostConfig, SimulatedAws } from './sim/world';
@@ -259,7 +261,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         const referenceVersion =
           spec.expectedFromVersion ?? scenario.endpoint?.liveVersion ?? Math.max(...scenario.modelPackages.map((p) => p.version));
         const reference = scenario.modelPackages.find((p) => p.version === referenceVersion)?.behaviour;
-        const { bucket, key } = parseS3Uri(datasetUri);
+        const { bucket, key } = requireS3Location(datasetUri);
         sim.s3.createBucket(bucket);
         sim.s3.putObject(bucket, key, generateDataset(spec, scenario.seed, reference), 'application/jsonl');
       }
@@ -385,7 +387,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         const deliveries = [...scenario.deliveries].sort((a, b) => a.atSecond - b.atSecond);
         for (const [index, delivery] of deliveries.entries()) {
           const waitMs = REHEARSAL_EPOCH_MS + delivery.atSecond * 1000 - clock.now();
-          if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+          if (waitMs > 0) await sleep(waitMs);
           const version = delivery.version ?? latest;
           const groupName = delivery.modelPackageGroupName ?? target.modelPackageGroupName;
           const arn =
@@ -413,9 +415,15 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   }
 }
 
+function requireS3Location(uri: string): { bucket: string; key: string } {
+  const location = parseS3Uri(uri);
+  if (!location) throw new Error(`not an S3 URI: ${uri}`);
+  return location;
+}
+
 /** The full validation report the judge wrote to the artifacts bucket. */
 function readReport(sim: SimulatedAws, reportUri: string): unknown {
-  const { bucket, key } = parseS3Uri(reportUri);
+  const { bucket, key } = requireS3Location(reportUri);
   const text = sim.s3.getObjectText(bucket, key);
   return text === undefined ? null : JSON.parse(text);
 }

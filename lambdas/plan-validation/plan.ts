@@ -7,11 +7,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { StepLogger } from '../shared/logger';
 import { planBatches, type ValidationBatch } from '../shared/payloads';
-import { RolloutPlanSchema, type PayloadSource, type RolloutPlan } from '../shared/plan';
+import { type PayloadSource, type RolloutPlan, PlanInputSchema } from '../shared/plan';
 
 export const STEP = 'plan-validation';
 
-export const PlanValidationInputSchema = z.object({ plan: RolloutPlanSchema });
+export const PlanValidationInputSchema = PlanInputSchema;
 export type PlanValidationInput = z.infer<typeof PlanValidationInputSchema>;
 
 export interface PlanValidationResult {

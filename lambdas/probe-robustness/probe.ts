@@ -11,12 +11,12 @@ import { z } from 'zod';
 import { invocationFor, invokeVariant } from '../shared/invoke';
 import type { StepLogger } from '../shared/logger';
 import { firstPayload, type Payload } from '../shared/payloads';
-import { RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
+import { type RolloutPlan, PlanInputSchema } from '../shared/plan';
 import type { InvocationSample, RobustnessProbe, RobustnessResult } from '../shared/validation-types';
 
 export const STEP = 'probe-robustness';
 
-export const ProbeRobustnessInputSchema = z.object({ plan: RolloutPlanSchema });
+export const ProbeRobustnessInputSchema = PlanInputSchema;
 export type ProbeRobustnessInput = z.infer<typeof ProbeRobustnessInputSchema>;
 
 export interface ProbeRobustnessDependencies {

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { EndpointNotReady } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
 import { definedOnly } from '../shared/objects';
-import { requireBlue, RolloutPlanSchema, type BlueVariant, type Container, type RolloutPlan } from '../shared/plan';
+import { requireBlue, type BlueVariant, type Container, type RolloutPlan, PlanInputSchema } from '../shared/plan';
 import {
   createEndpointConfigUnlessExists,
   createModelUnlessExists,
@@ -38,7 +38,7 @@ import { nowIso } from '../shared/time';
 
 export const STEP = 'provision-green';
 
-export const ProvisionGreenInputSchema = z.object({ plan: RolloutPlanSchema });
+export const ProvisionGreenInputSchema = PlanInputSchema;
 export type ProvisionGreenInput = z.infer<typeof ProvisionGreenInputSchema>;
 
 /** The transition config (or, on a first deployment, the final one) was requested. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { EndpointNotReady } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
 import { definedOnly } from '../shared/objects';
-import { requireBlue, RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
+import { requireBlue, type RolloutPlan, PlanInputSchema } from '../shared/plan';
 import {
   createEndpointConfigUnlessExists,
   describeEndpointConfigIfExists,
@@ -25,7 +25,7 @@ import { nowIso } from '../shared/time';
 
 export const STEP = 'retire-blue';
 
-export const RetireBlueInputSchema = z.object({ plan: RolloutPlanSchema });
+export const RetireBlueInputSchema = PlanInputSchema;
 export type RetireBlueInput = z.infer<typeof RetireBlueInputSchema>;
 
 /** The final config (green alone) was requested. */

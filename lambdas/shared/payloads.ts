@@ -241,7 +241,7 @@ export function parseDatasetLine(text: string, lineNumber: number, uri: string, 
     throw new PayloadUnavailable(`${where} has no "input": each line must be {"input": <payload>, "expected"?: <output>}, got ${preview(text)}.`);
   }
   const record = document as { input: unknown; expected?: unknown };
-  const body = typeof record.input === 'string' ? record.input : JSON.stringify(record.input);
+  const body = requestBodyOf(record.input);
   if (body === undefined || body.length === 0) throw new PayloadUnavailable(`${where}: "input" is empty: there is nothing to send.`);
   const bytes = Buffer.byteLength(body);
   if (bytes > MAX_PAYLOAD_BYTES) {
@@ -262,6 +262,11 @@ function isBlank(text: string): boolean {
 // S3 objects
 
 /** Bucket and key of an S3 location. */
+/** The request a dataset line's `input` becomes: a string is sent as it is, anything else as JSON. */
+export function requestBodyOf(input: unknown): string {
+  return typeof input === 'string' ? input : JSON.stringify(input);
+}
+
 export interface S3Location {
   readonly bucket: string;
   readonly key: string;

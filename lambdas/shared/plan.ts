@@ -80,6 +80,9 @@ export type Container = z.infer<typeof ContainerSchema>;
 export type BlueVariant = z.infer<typeof BlueVariantSchema>;
 export type GreenVariant = z.infer<typeof GreenVariantSchema>;
 export type RolloutPlan = z.infer<typeof RolloutPlanSchema>;
+
+/** The input of every step whose state passes only `{ "plan.$": "$.plan" }`. */
+export const PlanInputSchema = z.object({ plan: RolloutPlanSchema });
 export type PayloadSource = z.infer<typeof PayloadSourceSchema>;
 
 /**

@@ -10,12 +10,12 @@ import { z } from 'zod';
 import { SmokeCheckFailed } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
 import { firstPayload } from '../shared/payloads';
-import { RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
+import { type RolloutPlan, PlanInputSchema } from '../shared/plan';
 import { sleep } from '../shared/time';
 
 export const STEP = 'smoke-check';
 
-export const SmokeCheckInputSchema = z.object({ plan: RolloutPlanSchema });
+export const SmokeCheckInputSchema = PlanInputSchema;
 export type SmokeCheckInput = z.infer<typeof SmokeCheckInputSchema>;
 
 export interface SmokeCheckResult {

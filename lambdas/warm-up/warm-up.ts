@@ -12,12 +12,12 @@ import { WarmUpDidNotStabilize } from '../shared/errors';
 import { invocationFor, invokeVariant, mapWithConcurrency, variantsUnderTest, type VariantUnderTest } from '../shared/invoke';
 import type { StepLogger } from '../shared/logger';
 import { leadingPayloads, type Payload } from '../shared/payloads';
-import { RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
+import { type RolloutPlan, PlanInputSchema } from '../shared/plan';
 import { percentiles } from '../shared/statistics';
 
 export const STEP = 'warm-up';
 
-export const WarmUpInputSchema = z.object({ plan: RolloutPlanSchema });
+export const WarmUpInputSchema = PlanInputSchema;
 export type WarmUpInput = z.infer<typeof WarmUpInputSchema>;
 
 /** A variant once warm. */

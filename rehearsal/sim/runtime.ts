@@ -12,6 +12,11 @@ import { lognormalFromPercentiles, SeededRandom } from './rng';
 import type { SageMakerSimulation, ServingVariant } from './sagemaker';
 
 /** How the model behind a variant answers invocations. */
+/** The label a simulated model answers with for a score (its response is {"score", "label"}). */
+export function labelForScore(score: number): number {
+  return score >= 0.5 ? 1 : 0;
+}
+
 export interface ModelBehaviour {
   /** Latency percentiles in ms; samples follow the lognormal fitted to them. @default {p50: 40, p99: 90} */
   readonly latencyMs?: { readonly p50: number; readonly p99: number };
@@ -240,7 +245,7 @@ export class SageMakerRuntimeSimulation {
       );
     }
     return {
-      body: new TextEncoder().encode(JSON.stringify({ score, label: score >= 0.5 ? 1 : 0 })),
+      body: new TextEncoder().encode(JSON.stringify({ score, label: labelForScore(score) })),
       contentType: request.accept && !request.accept.includes('*') ? request.accept : 'application/json',
       invokedProductionVariant: variant.variantName,
     };
