@@ -3,6 +3,10 @@
  * real process gets `defaultCliContext()`; tests pass their own, with mocked clients and captured output.
  */
 import { userInfo } from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient } from '@aws-sdk/client-sfn';
 
 /** Builds the AWS clients a command needs. `region` undefined means the default chain's region. */
@@ -41,6 +45,28 @@ export function defaultAwsClientFactory(): AwsClientFactory {
       }
       return client;
     },
+  };
+}
+
+/** The clients `rollback` needs besides Step Functions. */
+export interface RollbackClients {
+  readonly sageMaker: SageMakerClient;
+  readonly sageMakerRuntime: SageMakerRuntimeClient;
+  readonly s3: S3Client;
+  readonly dynamoDb: DynamoDBClient;
+}
+
+/**
+ * Clients that share `stepFunctions`'s region and credentials (the factory's client for --region): one command
+ * talks to one region as one identity, and resolves (or prompts for) credentials once.
+ */
+export function clientsBeside(stepFunctions: SFNClient): RollbackClients {
+  const shared = { region: stepFunctions.config.region, credentials: stepFunctions.config.credentials, customUserAgent: USER_AGENT };
+  return {
+    sageMaker: new SageMakerClient(shared),
+    sageMakerRuntime: new SageMakerRuntimeClient(shared),
+    s3: new S3Client(shared),
+    dynamoDb: new DynamoDBClient(shared),
   };
 }
 

@@ -24,7 +24,24 @@ export const ROLLOUT_STEPS: readonly RolloutStep[] = [
   { dir: 'judge-validation', substitution: 'JudgeValidationFunctionArn', description: 'Evaluates the validation gates and writes the report to S3' },
   { dir: 'request-approval', substitution: 'RequestApprovalFunctionArn', description: 'Announces that a rollout waits for an operator decision (task token)' },
   { dir: 'shift-traffic', substitution: 'ShiftTrafficFunctionArn', description: 'Sets variant weights in place so green gets its share of traffic' },
+  { dir: 'arm-alarms', substitution: 'ArmAlarmsFunctionArn', description: "Creates the rollout's CloudWatch alarms on green and registers the rollout as the endpoint's active one" },
+  { dir: 'hold-blue-capacity', substitution: 'HoldBlueCapacityFunctionArn', description: "Suspends scale-in of an autoscaled blue so it keeps its capacity while its traffic drains" },
+  { dir: 'check-step', substitution: 'CheckStepFunctionArn', description: 'Checks the alarms of a watched step and whether its bake is over' },
+  { dir: 'watch-step', substitution: 'WatchStepFunctionArn', description: 'Registers the task token an alarm rollback completes, then lets the step bake' },
+  { dir: 'scale-green', substitution: 'ScaleGreenFunctionArn', description: "Gives the promoted green blue's auto scaling (scalable target and policies)" },
   { dir: 'retire-blue', substitution: 'RetireBlueFunctionArn', description: 'Moves the endpoint to a config with green alone, releasing blue' },
   { dir: 'restore-blue', substitution: 'RestoreBlueFunctionArn', description: 'After a failure: gives blue its traffic back and removes green from the endpoint' },
   { dir: 'delete-resources', substitution: 'DeleteResourcesFunctionArn', description: 'Deletes endpoint configs and models this system created that the endpoint no longer uses' },
+  { dir: 'release-rollout', substitution: 'ReleaseRolloutFunctionArn', description: "Deletes the rollout's alarms and its active-rollout record, whatever the outcome" },
+];
+
+/** Functions that events invoke directly (EventBridge targets), outside the state machine. */
+export interface EventHandler {
+  /** Directory under lambdas/ and suffix of the function name. */
+  readonly dir: string;
+  readonly description: string;
+}
+
+export const EVENT_HANDLERS: readonly EventHandler[] = [
+  { dir: 'on-alarm', description: "Rolls green back within seconds of one of its alarms going to ALARM, then tells the waiting execution" },
 ];

@@ -1,27 +1,32 @@
 /**
- * The stack platform teams deploy: the artifacts bucket, the rollout functions, the state machine that
- * orchestrates them, and the approval rule that starts it. Thin on purpose: each part is its own construct.
+ * The stack platform teams deploy: the artifacts bucket, the active-rollouts table, the rollout functions, one
+ * state machine per deployment target with the approval rule that starts it, and the alarm rule that rolls a
+ * rollout back. Thin on purpose: each part is its own construct.
  */
-import { readFileSync } from 'node:fs';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { RolloutConfig } from '../lambdas/shared/config';
+import { ActiveRolloutsTable } from './active-rollouts-table';
+import { AlarmRollbackTrigger } from './alarm-rollback-trigger';
 import { ApprovalTrigger } from './approval-trigger';
 import { ArtifactsBucket } from './artifacts-bucket';
 import { RolloutFunctions } from './rollout-functions';
-import { assertPolicyWaitsFitExecution, ROLLOUT_ASL_PATH, RolloutStateMachine } from './rollout-state-machine';
+import { ROLLOUT_ASL_PATH, rolloutDefinitions, RolloutStateMachines } from './rollout-state-machine';
+
+/** The event handler the alarm rule invokes (EVENT_HANDLERS in lambdas/steps.ts). */
+export const ALARM_HANDLER_DIR = 'on-alarm';
 
 export interface BlueGreenDeploymentStackProps extends StackProps {
   /** The validated deployment targets (see lib/config.ts `loadRolloutConfig`). */
   readonly config: RolloutConfig;
   /**
-   * The rollout ASL.
+   * The rollout ASL template, unrolled per target for its traffic steps.
    * @default ROLLOUT_ASL_PATH (state-machines/rollout.asl.json)
    */
   readonly definitionFile?: string;
   /**
-   * Directory with one `<step dir>/index.ts` handler per rollout step.
+   * Directory with one `<dir>/index.ts` handler per rollout step and event handler.
    * @default the repository's lambdas/ directory
    */
   readonly handlersDirectory?: string;
@@ -31,48 +36,81 @@ export interface BlueGreenDeploymentStackProps extends StackProps {
    */
   readonly functionLogRetention?: logs.RetentionDays;
   /**
-   * Retention of the state machine's execution logs.
+   * Retention of the state machines' execution logs.
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly executionLogRetention?: logs.RetentionDays;
 }
 
+/**
+ * Outputs: `StateMachineArns` (a JSON object: model package group -> state machine ARN, for scripts), and per
+ * target `StateMachineArn<index>` and `ApprovalRuleName<index>` (index in the configuration's target list);
+ * `AlarmRuleName`, `ActiveRolloutsTableName`, `ArtifactsBucketName`. The single `StateMachineArn` and
+ * `ApprovalRuleName` outputs of one-state-machine stacks are gone: each target now has its own.
+ */
 export class BlueGreenDeploymentStack extends Stack {
   readonly artifacts: ArtifactsBucket;
+  readonly activeRollouts: ActiveRolloutsTable;
   readonly functions: RolloutFunctions;
-  readonly rollout: RolloutStateMachine;
+  readonly rollout: RolloutStateMachines;
   readonly trigger: ApprovalTrigger;
+  readonly alarmTrigger: AlarmRollbackTrigger;
 
   constructor(scope: Construct, id: string, props: BlueGreenDeploymentStackProps) {
     super(scope, id, props);
-    const definitionFile = props.definitionFile ?? ROLLOUT_ASL_PATH;
-    assertPolicyWaitsFitExecution(props.config, readFileSync(definitionFile, 'utf8'), definitionFile);
+    // Unrolled and checked once (traffic steps, execution timeout), then used by the functions and the state machines.
+    const definitions = rolloutDefinitions(props.config, props.definitionFile ?? ROLLOUT_ASL_PATH);
 
     this.artifacts = new ArtifactsBucket(this, 'Artifacts');
+    this.activeRollouts = new ActiveRolloutsTable(this, 'ActiveRollouts');
     this.functions = new RolloutFunctions(this, 'Functions', {
       config: props.config,
       artifacts: this.artifacts,
-      definitionFile,
+      rolloutsTable: this.activeRollouts.table,
+      definitions,
       handlersDirectory: props.handlersDirectory,
       logRetention: props.functionLogRetention,
     });
-    this.rollout = new RolloutStateMachine(this, 'Rollout', {
+    this.rollout = new RolloutStateMachines(this, 'Rollout', {
       functions: this.functions,
-      definitionFile,
+      definitions,
       logRetention: props.executionLogRetention,
     });
     this.trigger = new ApprovalTrigger(this, 'ApprovalTrigger', {
-      stateMachine: this.rollout.stateMachine,
-      modelPackageGroupNames: props.config.targets.map((target) => target.modelPackageGroupName),
+      routes: this.rollout.targets.map(({ definition, stateMachine }) => ({
+        modelPackageGroupName: definition.target.modelPackageGroupName,
+        stateMachine,
+      })),
+    });
+    this.alarmTrigger = new AlarmRollbackTrigger(this, 'AlarmRollbackTrigger', {
+      handler: this.functions.functionFor(ALARM_HANDLER_DIR),
+      existingAlarmNames: props.config.targets.flatMap((target) => target.policy.alarms.existingAlarmNames),
     });
 
-    new CfnOutput(this, 'StateMachineArn', {
-      description: 'The rollout state machine (one execution per approval)',
-      value: this.rollout.stateMachine.stateMachineArn,
+    new CfnOutput(this, 'StateMachineArns', {
+      description: 'The rollout state machine of each model package group, as JSON (one execution per approval)',
+      value: this.toJsonString(
+        Object.fromEntries(this.rollout.targets.map(({ definition, stateMachine }) => [definition.target.modelPackageGroupName, stateMachine.stateMachineArn])),
+      ),
     });
-    new CfnOutput(this, 'ApprovalRuleName', {
-      description: 'The EventBridge rule that starts a rollout on each approval',
-      value: this.trigger.rule.ruleName,
+    for (const { definition, stateMachine } of this.rollout.targets) {
+      const { modelPackageGroupName, endpointName } = definition.target;
+      new CfnOutput(this, `StateMachineArn${definition.index}`, {
+        description: `The rollout state machine of group ${modelPackageGroupName} (endpoint ${endpointName})`,
+        value: stateMachine.stateMachineArn,
+      });
+      new CfnOutput(this, `ApprovalRuleName${definition.index}`, {
+        description: `The EventBridge rule that starts a rollout on each approval of group ${modelPackageGroupName}`,
+        value: this.trigger.ruleFor(modelPackageGroupName).ruleName,
+      });
+    }
+    new CfnOutput(this, 'AlarmRuleName', {
+      description: 'The EventBridge rule that rolls a rollout back when an alarm watching green goes to ALARM',
+      value: this.alarmTrigger.rule.ruleName,
+    });
+    new CfnOutput(this, 'ActiveRolloutsTableName', {
+      description: 'The DynamoDB table of active rollouts (one item per endpoint while a rollout watches green)',
+      value: this.activeRollouts.table.tableName,
     });
     new CfnOutput(this, 'ArtifactsBucketName', {
       description: 'The bucket of validation samples and reports (under validation/, expired after 90 days)',

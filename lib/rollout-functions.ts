@@ -1,11 +1,13 @@
 /**
- * One Lambda per rollout step (lambdas/steps.ts), bundled locally with esbuild, each with its own role
- * holding only the SageMaker and S3 permissions that step needs on the configured endpoints, groups and objects.
+ * One Lambda per rollout step and per event handler (lambdas/steps.ts), bundled locally with esbuild, each with its
+ * own role holding only the permissions that function needs on the configured endpoints, groups, objects, the
+ * rollout's alarms and the active-rollouts table.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -14,11 +16,13 @@ import { Construct, type IConstruct } from 'constructs';
 import { ARTIFACTS_BUCKET_ENV } from '../lambdas/shared/artifacts';
 import { RolloutConfigSchema, TARGETS_ENV, type RolloutConfig, type RolloutConfigInput } from '../lambdas/shared/config';
 import { ConfigurationError } from '../lambdas/shared/errors';
+import { ALARM_NAME_PREFIX } from '../lambdas/shared/names';
 import { parseS3Uri } from '../lambdas/shared/payloads';
+import { ROLLOUTS_TABLE_ENV } from '../lambdas/shared/rollout-record';
 import { MANAGED_BY_TAG, SYSTEM_NAME } from '../lambdas/shared/tags';
-import { ROLLOUT_STEPS, type RolloutStep } from '../lambdas/steps';
+import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../lambdas/steps';
 import { VALIDATION_PREFIX, type ArtifactsBucket } from './artifacts-bucket';
-import { lambdaTaskTimeouts, ROLLOUT_ASL_PATH } from './rollout-state-machine';
+import { lambdaTaskTimeouts, type TargetRolloutDefinition } from './rollout-state-machine';
 
 const REPO_ROOT = path.join(__dirname, '..');
 
@@ -44,9 +48,20 @@ export const ROLLOUT_BUNDLING: BundlingOptions = {
 
 /** S3's longest bucket name: what the size check counts for a bucket name only known at deployment. */
 const S3_BUCKET_NAME_MAX_LENGTH = 63;
+/** DynamoDB's longest table name: what the size check counts for a table name only known at deployment. */
+const DYNAMODB_TABLE_NAME_MAX_LENGTH = 255;
 
 /** The steps whose handlers read or write the artifacts bucket (and get its name in ARTIFACTS_BUCKET_ENV). */
 export const ARTIFACTS_BUCKET_STEPS: ReadonlySet<string> = new Set(['validate-batch', 'judge-validation']);
+
+/** The functions that read or write the active-rollouts table (and get its name in ROLLOUTS_TABLE_ENV). */
+export const ROLLOUTS_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['arm-alarms', 'check-step', 'watch-step', 'release-rollout', 'on-alarm']);
+
+/**
+ * Timeouts of the event handlers (no ASL Task bounds them). on-alarm may wait up to 60 s for an update in
+ * flight before it restores blue's weights, then probes blue and fails the waiting task.
+ */
+export const EVENT_HANDLER_TIMEOUT_SECONDS: Readonly<Record<string, number>> = { 'on-alarm': 120 };
 
 /** The size Lambda measures: the JSON of the variables map (its error message shows that very string). */
 export function lambdaEnvironmentSize(variables: Readonly<Record<string, string>>): number {
@@ -93,11 +108,17 @@ export interface RolloutEnvironmentOptions {
    * @default no ARTIFACTS_BUCKET variable
    */
   readonly artifactsBucketName?: string;
+  /**
+   * The active-rollouts table's name (a token at synth time), for the functions that use the table.
+   * @default no ROLLOUTS_TABLE variable
+   */
+  readonly rolloutsTableName?: string;
 }
 
 /**
- * The environment of a rollout function. Throws a ConfigurationError if it exceeds Lambda's 4 KB, counting
- * an unresolved bucket name as S3's longest (63 characters), since the real one is known only at deployment.
+ * The environment of a rollout function. Throws a ConfigurationError if it exceeds Lambda's 4 KB, counting an
+ * unresolved bucket name as S3's longest (63 characters) and an unresolved table name as DynamoDB's longest (255),
+ * since the real ones are known only at deployment.
  */
 export function rolloutEnvironment(config: RolloutConfig, options: RolloutEnvironmentOptions = {}): Record<string, string> {
   const variables: Record<string, string> = {
@@ -106,26 +127,28 @@ export function rolloutEnvironment(config: RolloutConfig, options: RolloutEnviro
     NODE_OPTIONS: '--enable-source-maps',
   };
   const measured = { ...variables };
-  if (options.artifactsBucketName !== undefined) {
-    variables[ARTIFACTS_BUCKET_ENV] = options.artifactsBucketName;
-    measured[ARTIFACTS_BUCKET_ENV] = Token.isUnresolved(options.artifactsBucketName)
-      ? 'b'.repeat(S3_BUCKET_NAME_MAX_LENGTH)
-      : options.artifactsBucketName;
-  }
+  const counted: string[] = [];
+  const addName = (name: string, value: string | undefined, maxLength: number) => {
+    if (value === undefined) return;
+    variables[name] = value;
+    measured[name] = Token.isUnresolved(value) ? 'n'.repeat(maxLength) : value;
+    counted.push(`; ${name} counted at ${measured[name].length} bytes`);
+  };
+  addName(ARTIFACTS_BUCKET_ENV, options.artifactsBucketName, S3_BUCKET_NAME_MAX_LENGTH);
+  addName(ROLLOUTS_TABLE_ENV, options.rolloutsTableName, DYNAMODB_TABLE_NAME_MAX_LENGTH);
   const size = lambdaEnvironmentSize(measured);
   if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
     throw new ConfigurationError(
       `The deployment targets do not fit in the Lambda environment: Lambda limits environment variables to ` +
         `${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes (4 KB) in total, and these need ${size} bytes ` +
         `(${TARGETS_ENV} holds ${config.targets.length} validated target(s) as JSON, without the fields left at their defaults` +
-        `${measured[ARTIFACTS_BUCKET_ENV] === undefined ? '' : `; ${ARTIFACTS_BUCKET_ENV} counted at ${measured[ARTIFACTS_BUCKET_ENV].length} bytes`}). ` +
-        `Shorten the sample payloads or split the targets across several stacks.`,
+        `${counted.join('')}). Shorten the sample payloads or split the targets across several stacks.`,
     );
   }
   return variables;
 }
 
-/** ARNs of the SageMaker and IAM resources the rollout may touch, from the configuration. */
+/** ARNs of the resources the functions may touch, from the configuration and this stack. */
 interface RolloutResources {
   /** The configured endpoints. */
   readonly endpoints: string[];
@@ -143,7 +166,18 @@ interface RolloutResources {
   readonly samplePayloadObjects: string[];
   /** The artifacts bucket's `validation/*` objects: samples and reports. */
   readonly validationArtifacts: string;
+  /** Every CloudWatch alarm whose name starts with ALARM_NAME_PREFIX: those the rollouts create. */
+  readonly rolloutAlarms: string;
+  /** The active-rollouts table. */
+  readonly rolloutsTable: string;
+  /** The service-linked role Application Auto Scaling uses for SageMaker variants. */
+  readonly autoScalingServiceLinkedRole: string;
 }
+
+/** Resource '*': for the actions that support no resource-level permission we can use (see wildcardReason). */
+const ANY_RESOURCE = '*';
+/** The service principal of Application Auto Scaling for SageMaker, named by its service-linked role. */
+const SAGEMAKER_AUTO_SCALING_SERVICE = 'sagemaker.application-autoscaling.amazonaws.com';
 
 const REQUEST_TAGGED_AS_MANAGED = { StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: SYSTEM_NAME } };
 const RESOURCE_TAGGED_AS_MANAGED = { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: SYSTEM_NAME } };
@@ -179,6 +213,36 @@ function readPayloadStatements(r: RolloutResources): iam.PolicyStatement[] {
   return objects.length ? [allow(['s3:GetObject'], objects)] : [];
 }
 
+/** Application Auto Scaling actions (on '*': scalable target ARNs carry an ID assigned at registration). */
+function autoScalingStatement(...operations: string[]): iam.PolicyStatement {
+  return allow(operations.map((operation) => `application-autoscaling:${operation}`), [ANY_RESOURCE]);
+}
+
+/**
+ * What registering a scalable target needs besides application-autoscaling:RegisterScalableTarget: creating the
+ * service-linked role Application Auto Scaling creates on the first registration in an account (that role only),
+ * and describing the endpoint config. Application Auto Scaling checks that the caller itself may use the variant's
+ * endpoint before it registers ("Permissions validation for API calls on target resources" in its user guide;
+ * SageMaker's auto scaling prerequisites name DescribeEndpoint, DescribeEndpointConfig and
+ * UpdateEndpointWeightsAndCapacities): each caller grants the two endpoint actions with its own.
+ */
+function registerScalableTargetStatements(r: RolloutResources): iam.PolicyStatement[] {
+  return [
+    allow(['iam:CreateServiceLinkedRole'], [r.autoScalingServiceLinkedRole], { StringEquals: { 'iam:AWSServiceName': SAGEMAKER_AUTO_SCALING_SERVICE } }),
+    allow(['sagemaker:DescribeEndpointConfig'], [r.anyEndpointConfig]),
+  ];
+}
+
+/** DescribeAlarms, on '*': CloudWatch returns composite alarms only to callers allowed on every alarm. */
+function describeAlarmsStatement(): iam.PolicyStatement {
+  return allow(['cloudwatch:DescribeAlarms'], [ANY_RESOURCE]);
+}
+
+/** Item operations on the active-rollouts table, and nothing on its indexes or streams. */
+function tableStatement(r: RolloutResources, ...operations: string[]): iam.PolicyStatement {
+  return allow(operations.map((operation) => `dynamodb:${operation}`), [r.rolloutsTable]);
+}
+
 /** Reads of an endpoint and the configs/models it runs. */
 function describeEndpointStatements(r: RolloutResources, withModels: boolean): iam.PolicyStatement[] {
   return [
@@ -189,9 +253,11 @@ function describeEndpointStatements(r: RolloutResources, withModels: boolean): i
 }
 
 /**
- * Least privilege per step. No mutating SageMaker action has Resource '*': endpoint mutations are limited
- * to the configured endpoints; creations of generated names need this system's tag on the request, and
- * deletions need it on the resource, so nothing a person or another tool created can be deleted.
+ * Least privilege per function (rollout steps and event handlers). No mutating SageMaker action has Resource
+ * '*': endpoint mutations are limited to the configured endpoints; creations of generated names need this
+ * system's tag on the request, and deletions need it on the resource, so nothing a person or another tool
+ * created can be deleted. CloudWatch writes touch only alarms named with ALARM_NAME_PREFIX; DynamoDB only the
+ * active-rollouts table, each function with the item operations it performs.
  */
 const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.PolicyStatement[]>> = {
   'resolve-rollout': (r) => [
@@ -203,7 +269,7 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     allow(['sagemaker:AddTags'], [r.anyModel, r.anyEndpointConfig, ...r.endpoints], REQUEST_TAGGED_AS_MANAGED),
     // SageMaker authorizes CreateEndpoint/UpdateEndpoint on the endpoint and on the config it references.
     allow(['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
-    ...describeEndpointStatements(r, true),
+    ...describeEndpointStatements(r, false),
     allow(['iam:PassRole'], r.modelExecutionRoles, { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }),
   ],
   'check-endpoint': (r) => [allow(['sagemaker:DescribeEndpoint'], r.endpoints)],
@@ -222,24 +288,61 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
   // Only announces that the rollout waits for a decision; the operator answers with the task token. No AWS call.
   'request-approval': () => [],
   'shift-traffic': (r) => [allow(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], r.endpoints)],
-  // Creates a green-only config and moves the endpoint to it: no model, no endpoint creation, no PassRole.
+  // Checks that the policy's existing alarms exist, creates the rollout's own (tagged), registers the rollout.
+  'arm-alarms': (r) => [
+    allow(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], [r.rolloutAlarms]),
+    describeAlarmsStatement(),
+    // GetItem: a conditional put that fails reads whose rollout holds the endpoint.
+    tableStatement(r, 'PutItem', 'GetItem'),
+  ],
+  // Suspends blue's scale-in (a RegisterScalableTarget of its existing target); the endpoint actions are what
+  // Application Auto Scaling validates on registration (registerScalableTargetStatements).
+  'hold-blue-capacity': (r) => [
+    autoScalingStatement('DescribeScalableTargets', 'RegisterScalableTarget'),
+    ...registerScalableTargetStatements(r),
+    allow(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'], r.endpoints),
+  ],
+  'check-step': (r) => [describeAlarmsStatement(), tableStatement(r, 'GetItem', 'UpdateItem')],
+  'watch-step': (r) => [describeAlarmsStatement(), tableStatement(r, 'GetItem', 'UpdateItem')],
+  // Copies blue's scalable target and policies to the promoted green.
+  'scale-green': (r) => [
+    autoScalingStatement('DescribeScalableTargets', 'DescribeScalingPolicies', 'RegisterScalableTarget', 'PutScalingPolicy'),
+    ...registerScalableTargetStatements(r),
+    allow(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'], r.endpoints),
+  ],
+  // Releases blue's auto scaling, creates a green-only config and moves the endpoint to it: no model, no endpoint creation, no PassRole.
   'retire-blue': (r) => [
     allow(['sagemaker:CreateEndpointConfig'], [r.anyEndpointConfig], REQUEST_TAGGED_AS_MANAGED),
     allow(['sagemaker:AddTags'], [r.anyEndpointConfig], REQUEST_TAGGED_AS_MANAGED),
     allow(['sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
-    ...describeEndpointStatements(r, true),
+    ...describeEndpointStatements(r, false),
+    autoScalingStatement('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget'),
   ],
+  // Probes blue (InvokeEndpoint, payloads from S3) before giving it its weight back; releases green's auto
+  // scaling before removing it; resumes blue's scale-in (a RegisterScalableTarget of its existing target).
   'restore-blue': (r) => [
-    allow(['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 'sagemaker:UpdateEndpointWeightsAndCapacities'], r.endpoints),
+    allow(['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'], r.endpoints),
     allow(['sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
     // Only an endpoint this system created (a failed first deployment) may be deleted.
     allow(['sagemaker:DeleteEndpoint'], r.endpoints, RESOURCE_TAGGED_AS_MANAGED),
+    ...readPayloadStatements(r),
+    autoScalingStatement('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget', 'RegisterScalableTarget'),
+    ...registerScalableTargetStatements(r),
   ],
   // Reads the endpoint, its configs and models to keep whatever is still in use.
   'delete-resources': (r) => [
     ...describeEndpointStatements(r, true),
     allow(['sagemaker:ListTags'], [r.anyEndpointConfig, r.anyModel]),
     allow(['sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], [r.anyEndpointConfig, r.anyModel], RESOURCE_TAGGED_AS_MANAGED),
+  ],
+  // Deletes the rollout's own alarms (never an existing one: those do not carry the prefix) and its record.
+  'release-rollout': (r) => [allow(['cloudwatch:DeleteAlarms'], [r.rolloutAlarms]), describeAlarmsStatement(), tableStatement(r, 'DeleteItem')],
+  // The alarm handler: restores blue's weights once a probe shows blue serves, records the request, fails the waiting task.
+  'on-alarm': (r) => [
+    allow(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'], r.endpoints),
+    ...readPayloadStatements(r),
+    tableStatement(r, 'GetItem', 'UpdateItem'),
+    allow(['states:SendTaskFailure'], [ANY_RESOURCE]),
   ],
 };
 
@@ -267,8 +370,45 @@ export function wildcardResourceFindingId(scope: IConstruct, resource: string): 
   return `AwsSolutions-IAM5[Resource::${flattenForNag(Stack.of(scope).resolve(resource))}]`;
 }
 
-/** Why each wildcard resource the steps use is acceptable; a wildcard with no reason here fails synth. */
+/**
+ * Why Resource '*' is acceptable for each action a function is granted on it. Each reason names what the action
+ * cannot be scoped by and what keeps it narrow anyway.
+ */
+const ANY_RESOURCE_REASONS: ReadonlyArray<{ readonly actions: RegExp; readonly reason: string }> = [
+  {
+    actions: /^cloudwatch:DescribeAlarms$/,
+    reason:
+      "cloudwatch:DescribeAlarms returns composite alarms only to a caller allowed it on '*' (CloudWatch permissions reference), and a " +
+      "policy's existingAlarmNames may name composite alarms; read-only, and the handlers ask only for the rollout's own and the configured alarms",
+  },
+  {
+    actions: /^application-autoscaling:/,
+    reason:
+      'Application Auto Scaling names a scalable target by an ID assigned at registration (scalable-target/<id>), not by the endpoint or ' +
+      "variant, and blue's target was registered outside this stack without a tag of ours, so neither an ARN nor a tag condition can " +
+      'name it at deploy time; the handlers only send ResourceIds of the configured endpoints\' variants (endpoint/<endpoint>/variant/<variant>)',
+  },
+  {
+    actions: /^states:SendTaskFailure$/,
+    reason:
+      'states:SendTaskFailure supports no resource-level permission (the task token identifies the execution); the alarm handler fails only ' +
+      "the token the endpoint's active-rollout record holds, which only this stack's state machines write",
+  },
+];
+
+/** Why each wildcard resource the functions use is acceptable; a wildcard with no reason here fails synth. */
 function wildcardReason(resource: string, r: RolloutResources, actions: readonly string[]): string | undefined {
+  if (resource === ANY_RESOURCE) {
+    const reasons = actions.map((action) => ANY_RESOURCE_REASONS.find((entry) => entry.actions.test(action))?.reason);
+    if (reasons.some((reason) => reason === undefined)) return undefined;
+    return [...new Set(reasons)].join(' | ');
+  }
+  if (resource === r.rolloutAlarms) {
+    return (
+      `${actions.join(', ')}: alarm names are generated per rollout at run time (rolloutAlarmNames in lambdas/shared/names.ts); ` +
+      `the wildcard covers only alarms named with this system's prefix ${ALARM_NAME_PREFIX}, never an existing alarm a policy names`
+    );
+  }
   const readOnly = actions.every((action) => /^sagemaker:(Describe|List)/.test(action));
   const guard = (guarded: string) => (readOnly ? 'these actions only read' : guarded);
   const tagged = `${MANAGED_BY_TAG}=${SYSTEM_NAME}`;
@@ -310,13 +450,12 @@ export interface RolloutFunctionsProps {
   readonly config: RolloutConfig;
   /** Where validation samples and reports go: ARTIFACTS_BUCKET of the steps in ARTIFACTS_BUCKET_STEPS. */
   readonly artifacts: ArtifactsBucket;
+  /** The active-rollouts table: ROLLOUTS_TABLE of the functions in ROLLOUTS_TABLE_FUNCTIONS. */
+  readonly rolloutsTable: dynamodb.ITable;
+  /** Every target's definition (rolloutDefinitions): their Task TimeoutSeconds bound each step function's timeout. */
+  readonly definitions: readonly TargetRolloutDefinition[];
   /**
-   * The ASL whose Task TimeoutSeconds bound each function's timeout.
-   * @default ROLLOUT_ASL_PATH (state-machines/rollout.asl.json)
-   */
-  readonly definitionFile?: string;
-  /**
-   * Directory holding one `<step dir>/index.ts` per step, each exporting `handler`.
+   * Directory holding one `<dir>/index.ts` per step and event handler, each exporting `handler`.
    * @default the repository's lambdas/ directory
    */
   readonly handlersDirectory?: string;
@@ -327,55 +466,102 @@ export interface RolloutFunctionsProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** One NodejsFunction per entry of ROLLOUT_STEPS, with its own least-privilege role and log group. */
+/** A function to create: a rollout step or an event handler of lambdas/steps.ts. */
+interface FunctionSpec {
+  readonly dir: string;
+  readonly description: string;
+  /** `Rollout step` or `Event handler`: the role's description starts with it. */
+  readonly kind: string;
+}
+
+/**
+ * One NodejsFunction per entry of ROLLOUT_STEPS and of EVENT_HANDLERS, each with its own least-privilege role and
+ * log group.
+ */
 export class RolloutFunctions extends Construct {
-  /** Every step's function, in ROLLOUT_STEPS order. */
+  /** Every step's function, in ROLLOUT_STEPS order: what the state machines invoke. */
   readonly functions: readonly NodejsFunction[];
-  /** `{ [step.substitution]: functionArn }`: the state machine's definition substitutions. */
+  /** Every event handler's function, in EVENT_HANDLERS order (invoked by EventBridge, never by a state machine). */
+  readonly eventHandlers: readonly NodejsFunction[];
+  /** `{ [step.substitution]: functionArn }`: the state machines' definition substitutions. */
   readonly substitutions: Readonly<Record<string, string>>;
   private readonly byDir = new Map<string, NodejsFunction>();
 
   constructor(scope: Construct, id: string, props: RolloutFunctionsProps) {
     super(scope, id);
-    const definitionFile = props.definitionFile ?? ROLLOUT_ASL_PATH;
     const handlersDirectory = props.handlersDirectory ?? path.join(REPO_ROOT, 'lambdas');
-    const missingHandlers = ROLLOUT_STEPS.map((step) => path.join(handlersDirectory, step.dir, 'index.ts')).filter(
-      (entry) => !existsSync(entry),
-    );
+    const missingHandlers = [...ROLLOUT_STEPS, ...EVENT_HANDLERS]
+      .map((fn) => path.join(handlersDirectory, fn.dir, 'index.ts'))
+      .filter((entry) => !existsSync(entry));
     if (missingHandlers.length) {
       throw new Error(
-        `Missing rollout handlers (each step of lambdas/steps.ts needs <dir>/index.ts exporting handler): ${missingHandlers.join(', ')}`,
+        `Missing rollout handlers (each step and event handler of lambdas/steps.ts needs <dir>/index.ts exporting handler): ${missingHandlers.join(', ')}`,
       );
     }
-    const timeouts = lambdaTaskTimeouts(readFileSync(definitionFile, 'utf8'), definitionFile);
-    const environment = rolloutEnvironment(props.config);
-    const environmentWithArtifacts = rolloutEnvironment(props.config, { artifactsBucketName: props.artifacts.bucket.bucketName });
-    const resources = this.rolloutResources(props.config, props.artifacts);
+    if (props.definitions.length === 0) throw new Error('RolloutFunctions needs at least one target definition');
+    const timeouts = this.taskTimeouts(props.definitions);
+    const resources = this.rolloutResources(props.config, props.artifacts, props.rolloutsTable);
+    const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const environmentFor = (dir: string) =>
+      rolloutEnvironment(props.config, {
+        artifactsBucketName: ARTIFACTS_BUCKET_STEPS.has(dir) ? props.artifacts.bucket.bucketName : undefined,
+        rolloutsTableName: ROLLOUTS_TABLE_FUNCTIONS.has(dir) ? props.rolloutsTable.tableName : undefined,
+      });
     const substitutions: Record<string, string> = {};
 
-    for (const step of ROLLOUT_STEPS) {
-      const fn = this.createFunction(step, {
+    const stepFunctions = ROLLOUT_STEPS.map((step) => {
+      const seconds = timeouts.get(step.substitution);
+      if (seconds === undefined) {
+        throw new Error(`No Task state in ${props.definitions.map((d) => d.source).join('; ')} invokes \${${step.substitution}} (step ${step.dir})`);
+      }
+      const fn = this.createFunction({ ...step, kind: 'Rollout step' }, {
         entry: path.join(handlersDirectory, step.dir, 'index.ts'),
-        timeoutSeconds: this.timeoutFor(step, timeouts, definitionFile),
-        environment: ARTIFACTS_BUCKET_STEPS.has(step.dir) ? environmentWithArtifacts : environment,
+        timeoutSeconds: Math.min(seconds, LAMBDA_MAX_TIMEOUT_SECONDS),
+        environment: environmentFor(step.dir),
         resources,
-        logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+        logRetention,
       });
-      this.byDir.set(step.dir, fn);
       substitutions[step.substitution] = fn.functionArn;
-    }
-    this.functions = [...this.byDir.values()];
+      return fn;
+    });
+    const eventHandlers = EVENT_HANDLERS.map((handler) => {
+      const seconds = EVENT_HANDLER_TIMEOUT_SECONDS[handler.dir];
+      if (seconds === undefined) throw new Error(`No timeout is defined for event handler "${handler.dir}" (EVENT_HANDLER_TIMEOUT_SECONDS)`);
+      return this.createFunction({ ...handler, kind: 'Event handler' }, {
+        entry: path.join(handlersDirectory, handler.dir, 'index.ts'),
+        timeoutSeconds: seconds,
+        environment: environmentFor(handler.dir),
+        resources,
+        logRetention,
+      });
+    });
+    this.functions = stepFunctions;
+    this.eventHandlers = eventHandlers;
     this.substitutions = substitutions;
   }
 
-  /** The function of the step whose handler lives in lambdas/<dir>/. */
+  /** The function whose handler lives in lambdas/<dir>/ (a step or an event handler). */
   functionFor(dir: string): NodejsFunction {
     const fn = this.byDir.get(dir);
-    if (!fn) throw new Error(`No rollout function for "${dir}"; steps are ${[...this.byDir.keys()].join(', ')}`);
+    if (!fn) throw new Error(`No rollout function for "${dir}"; functions are ${[...this.byDir.keys()].join(', ')}`);
     return fn;
   }
 
-  private rolloutResources(config: RolloutConfig, artifacts: ArtifactsBucket): RolloutResources {
+  /**
+   * For each substitution, the tightest timeout of the Tasks that invoke it in any target's definition
+   * (lambdaTaskTimeouts of each unrolled text, so a step copied per traffic step counts every copy).
+   */
+  private taskTimeouts(definitions: readonly TargetRolloutDefinition[]): Map<string, number> {
+    const timeouts = new Map<string, number>();
+    for (const definition of definitions) {
+      for (const [substitution, seconds] of lambdaTaskTimeouts(definition.aslText, definition.source)) {
+        timeouts.set(substitution, Math.min(timeouts.get(substitution) ?? Infinity, seconds));
+      }
+    }
+    return timeouts;
+  }
+
+  private rolloutResources(config: RolloutConfig, artifacts: ArtifactsBucket, rolloutsTable: dynamodb.ITable): RolloutResources {
     const stack = Stack.of(this);
     // SageMaker lowercases resource names in its ARNs (endpoint/my-endpoint), whatever case they were created with.
     const sagemakerArn = (resource: string, resourceName: string) =>
@@ -398,19 +584,21 @@ export class RolloutFunctions extends Construct {
       anyModel: sagemakerArn('model', '*'),
       modelPackages: [...new Set(config.targets.map((t) => sagemakerArn('model-package', `${t.modelPackageGroupName}/*`)))],
       modelExecutionRoles: [...new Set(config.targets.map((t) => t.modelExecutionRoleArn))],
+      // arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>
+      rolloutAlarms: stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${ALARM_NAME_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      rolloutsTable: rolloutsTable.tableArn,
+      // IAM ARNs have no region.
+      autoScalingServiceLinkedRole: stack.formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: `aws-service-role/${SAGEMAKER_AUTO_SCALING_SERVICE}/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`,
+      }),
     };
   }
 
-  private timeoutFor(step: RolloutStep, timeouts: Map<string, number>, definitionFile: string): number {
-    const seconds = timeouts.get(step.substitution);
-    if (seconds === undefined) {
-      throw new Error(`No Task state in ${definitionFile} invokes \${${step.substitution}} (step ${step.dir})`);
-    }
-    return Math.min(seconds, LAMBDA_MAX_TIMEOUT_SECONDS);
-  }
-
   private createFunction(
-    step: RolloutStep,
+    spec: FunctionSpec,
     options: {
       entry: string;
       timeoutSeconds: number;
@@ -419,29 +607,29 @@ export class RolloutFunctions extends Construct {
       logRetention: logs.RetentionDays;
     },
   ): NodejsFunction {
-    const id = step.dir.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
-    const statementsFor = STEP_PERMISSIONS[step.dir];
-    if (!statementsFor) throw new Error(`No IAM permissions are defined for rollout step "${step.dir}"`);
+    const id = spec.dir.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+    const statementsFor = STEP_PERMISSIONS[spec.dir];
+    if (!statementsFor) throw new Error(`No IAM permissions are defined for rollout function "${spec.dir}"`);
 
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: options.logRetention });
     // An own role instead of the default one: the default attaches AWSLambdaBasicExecutionRole, which lets
     // the function write to any log group; this one writes only to its own.
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Rollout step ${step.dir}: ${step.description}`,
+      description: `${spec.kind} ${spec.dir}: ${spec.description}`,
     });
     logGroup.grantWrite(role);
-    // The step's own permissions live in their own policy, so the acknowledgement of X-Ray's Resource '*'
+    // The function's own permissions live in their own policy, so the acknowledgement of X-Ray's Resource '*'
     // (on the role's default policy, below) can never cover a wildcard added here.
     const statements = statementsFor(options.resources);
-    // A step with no permission of its own (request-approval) gets no policy: an empty one is not even synthesized.
+    // A function with no permission of its own (request-approval) gets no policy: an empty one is not even synthesized.
     const stepPolicy = statements.length ? new iam.Policy(this, `${id}Permissions`, { roles: [role], statements }) : undefined;
-    if (stepPolicy) this.acknowledgeWildcards(stepPolicy, step, statements, options.resources);
+    if (stepPolicy) this.acknowledgeWildcards(stepPolicy, spec.dir, statements, options.resources);
 
     const fn = new NodejsFunction(this, id, {
       entry: options.entry,
       handler: 'handler',
-      description: step.description,
+      description: spec.description,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -456,6 +644,7 @@ export class RolloutFunctions extends Construct {
     });
 
     if (stepPolicy) fn.node.addDependency(stepPolicy);
+    this.byDir.set(spec.dir, fn);
     // Tracing.ACTIVE adds the X-Ray statement to the role's default policy, next to the log-group grant.
     Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -468,8 +657,8 @@ export class RolloutFunctions extends Construct {
     return fn;
   }
 
-  /** Acknowledges each wildcard resource of the step's policy with the reason it is needed. */
-  private acknowledgeWildcards(policy: iam.Policy, step: RolloutStep, statements: iam.PolicyStatement[], r: RolloutResources): void {
+  /** Acknowledges each wildcard resource of the function's policy with the reason it is needed. */
+  private acknowledgeWildcards(policy: iam.Policy, dir: string, statements: iam.PolicyStatement[], r: RolloutResources): void {
     const actionsByResource = new Map<string, string[]>();
     for (const statement of statements) {
       for (const resource of statement.resources.filter((res) => res.includes('*'))) {
@@ -478,7 +667,7 @@ export class RolloutFunctions extends Construct {
     }
     for (const [resource, actions] of actionsByResource) {
       const reason = wildcardReason(resource, r, actions);
-      if (!reason) throw new Error(`Rollout step "${step.dir}" uses wildcard resource ${resource} with no documented reason`);
+      if (!reason) throw new Error(`Rollout function "${dir}" uses wildcard resource ${resource} (${actions.join(', ')}) with no documented reason`);
       Validations.of(policy).acknowledge({ id: wildcardResourceFindingId(policy, resource), reason });
     }
   }

@@ -1,9 +1,9 @@
 /**
- * The rollout state machine, defined by the ASL file state-machines/rollout.asl.json (the same file the local
- * rehearsal runs), with the Lambda ARNs filled in through definition substitutions.
+ * One rollout state machine per deployment target. Each runs the ASL template state-machines/rollout.asl.json
+ * (the same template the local rehearsal runs) unrolled for the target's traffic steps
+ * (state-machines/rollout-definition.ts), with an execution timeout computed from the target's policy and the
+ * Lambda ARNs filled in through definition substitutions. The targets share one encrypted execution log group.
  */
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { ArnFormat, Aws, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,11 +11,20 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { RolloutConfig } from '../lambdas/shared/config';
+import type { DeploymentTarget, RolloutConfig } from '../lambdas/shared/config';
 import { ConfigurationError } from '../lambdas/shared/errors';
+import { trafficStepPercents } from '../lambdas/shared/traffic';
+import {
+  executionTimeoutSeconds,
+  expandTrafficSteps,
+  MAX_EXECUTION_SECONDS,
+  readRolloutTemplate,
+  ROLLOUT_ASL_PATH,
+  type AslDefinition,
+  type ExecutionTimePolicy,
+} from '../state-machines/rollout-definition';
 
-/** The rollout's ASL, resolved from the repository root so synth works from any working directory. */
-export const ROLLOUT_ASL_PATH = path.join(__dirname, '..', 'state-machines', 'rollout.asl.json');
+export { ROLLOUT_ASL_PATH };
 
 /** A `${Name}` definition substitution placeholder (the syntax CloudFormation's DefinitionSubstitutions use). */
 const PLACEHOLDER = /\$\{([^}]+)\}/g;
@@ -107,30 +116,74 @@ export function lambdaTaskTimeouts(aslText: string, source: string): Map<string,
   return timeouts;
 }
 
-/**
- * Throws a ConfigurationError naming the target and fields when its policy can keep one execution waiting
- * longer than the ASL's top-level TimeoutSeconds. Step Functions then stops the execution, and no Catch sees
- * that: nothing restores blue or deletes green. Counted: the longest wait for a decision plus the bake that
- * follows an approval given at its end. The other states take time too, so passing is necessary, not sufficient.
- */
-export function assertPolicyWaitsFitExecution(config: RolloutConfig, aslText: string, source: string): void {
-  const executionTimeout = (JSON.parse(aslText) as { TimeoutSeconds?: unknown }).TimeoutSeconds;
-  if (typeof executionTimeout !== 'number') return;
-  const problems = config.targets.flatMap((target, index) => {
-    const { bakeSeconds, validation } = target.policy;
-    const waits = validation.approvalTimeoutSeconds + bakeSeconds;
-    return waits < executionTimeout
-      ? []
-      : [
-          `targets[${index}] (${target.modelPackageGroupName}).policy: validation.approvalTimeoutSeconds (${validation.approvalTimeoutSeconds}) + ` +
-            `bakeSeconds (${bakeSeconds}) = ${waits} s is not below the state machine's TimeoutSeconds (${executionTimeout} s in ${source}); ` +
-            'an execution stopped by that timeout restores nothing',
-        ];
-  });
-  if (problems.length) throw new ConfigurationError(`Invalid configuration for the rollout state machine:\n  ${problems.join('\n  ')}`);
+/** `targets[0] (fraud-detector)`: how messages name a target. */
+function targetLabel(target: DeploymentTarget, index: number): string {
+  return `targets[${index}] (${target.modelPackageGroupName})`;
 }
 
-/** The functions the state machine invokes, as RolloutFunctions exposes them. */
+/**
+ * The execution timeout of a target's state machine (executionTimeoutSeconds: every wait its policy allows plus a
+ * day of margin). Throws a ConfigurationError naming the target and the fields when that reaches Step Functions'
+ * one-year maximum: the timeout would then be capped below what the policy may wait, and a state-machine timeout
+ * is caught by nothing, so neither blue would be restored nor green deleted.
+ */
+export function assertExecutionTimeoutFits(policy: ExecutionTimePolicy, stepPercents: readonly number[], target: string): number {
+  const timeoutSeconds = executionTimeoutSeconds(policy, stepPercents);
+  if (timeoutSeconds < MAX_EXECUTION_SECONDS) return timeoutSeconds;
+  const steps = stepPercents.length;
+  throw new ConfigurationError(
+    `${target}.policy: the rollout's waits plus a day of margin reach Step Functions' longest execution (${MAX_EXECUTION_SECONDS} s, one year): ` +
+      `validation.approvalTimeoutSeconds (${policy.validation.approvalTimeoutSeconds}) + ${steps - 1} x traffic.stepBakeSeconds ` +
+      `(${policy.traffic.stepBakeSeconds}) + bakeSeconds (${policy.bakeSeconds}) + rollbackWindowSeconds (${policy.rollbackWindowSeconds}) + ` +
+      `${steps + 3} x endpointUpdateTimeoutSeconds (${policy.endpointUpdateTimeoutSeconds}) + a day of margin. ` +
+      'An execution stopped by its timeout restores nothing: shorten these waits or use fewer traffic steps.',
+  );
+}
+
+/** One target's rollout definition, as its state machine receives it. */
+export interface TargetRolloutDefinition {
+  /** The target's position in the configuration (construct ids and outputs are numbered by it). */
+  readonly index: number;
+  readonly target: DeploymentTarget;
+  /** Green's share after each traffic step, in percent, ending at 100 (trafficStepPercents of the policy). */
+  readonly stepPercents: readonly number[];
+  /** The state machine's TimeoutSeconds (executionTimeoutSeconds of the policy and steps). */
+  readonly timeoutSeconds: number;
+  /** The unrolled definition, with `${...}` placeholders for the function ARNs. */
+  readonly definition: AslDefinition;
+  /** The same as compact JSON: the state machine's DefinitionString. */
+  readonly aslText: string;
+  /** Where it comes from, for messages: `<template> unrolled for targets[0] (fraud-detector)`. */
+  readonly source: string;
+}
+
+/**
+ * Every target's definition: the template unrolled for the target's traffic steps, its TimeoutSeconds computed
+ * from the policy (assertExecutionTimeoutFits), and its Comment naming the group, the endpoint and the steps.
+ * Throws naming the target when the template cannot be unrolled for it.
+ */
+export function rolloutDefinitions(config: RolloutConfig, definitionFile: string = ROLLOUT_ASL_PATH): TargetRolloutDefinition[] {
+  const template = readRolloutTemplate(definitionFile);
+  return config.targets.map((target, index) => {
+    const label = targetLabel(target, index);
+    const stepPercents = trafficStepPercents(target.policy.traffic);
+    const timeoutSeconds = assertExecutionTimeoutFits(target.policy, stepPercents, label);
+    const source = `${definitionFile} unrolled for ${label}`;
+    let definition: AslDefinition;
+    try {
+      definition = expandTrafficSteps(template, stepPercents, timeoutSeconds);
+    } catch (error) {
+      throw new Error(`Cannot unroll ${definitionFile} for ${label} (traffic steps ${stepPercents.join(', ')}%): ${(error as Error).message}`);
+    }
+    const summary =
+      `Rollout of model package group ${target.modelPackageGroupName} to endpoint ${target.endpointName} ` +
+      `(${target.policy.traffic.mode}: ${stepPercents.map((percent) => `${percent}%`).join(' -> ')}).`;
+    definition = { ...definition, Comment: definition.Comment ? `${summary} ${definition.Comment}` : summary };
+    return { index, target, stepPercents, timeoutSeconds, definition, aslText: JSON.stringify(definition), source };
+  });
+}
+
+/** The functions the state machines invoke, as RolloutFunctions exposes them. */
 export interface RolloutStateMachineFunctions {
   /** Every function the ASL invokes. */
   readonly functions: readonly lambda.IFunction[];
@@ -138,14 +191,11 @@ export interface RolloutStateMachineFunctions {
   readonly substitutions: Readonly<Record<string, string>>;
 }
 
-export interface RolloutStateMachineProps {
+export interface RolloutStateMachinesProps {
   /** The Lambdas the ASL's Task states invoke and the substitutions that name them. */
   readonly functions: RolloutStateMachineFunctions;
-  /**
-   * The ASL file.
-   * @default ROLLOUT_ASL_PATH (state-machines/rollout.asl.json)
-   */
-  readonly definitionFile?: string;
+  /** One definition per target (rolloutDefinitions): one state machine each. */
+  readonly definitions: readonly TargetRolloutDefinition[];
   /**
    * How long execution logs are kept.
    * @default logs.RetentionDays.ONE_YEAR
@@ -153,23 +203,32 @@ export interface RolloutStateMachineProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/**
- * A STANDARD state machine running the rollout ASL, traced with X-Ray, logging every execution event with
- * its data to a log group encrypted with a customer-managed KMS key.
- */
-export class RolloutStateMachine extends Construct {
-  /** The state machine. */
+/** A target's state machine and the definition it runs. */
+export interface TargetStateMachine {
+  readonly definition: TargetRolloutDefinition;
   readonly stateMachine: sfn.StateMachine;
-  /** Where execution events (with input and output data) are logged. */
+}
+
+/**
+ * One STANDARD state machine per target (construct id `StateMachine<index>`, name generated by CloudFormation),
+ * each traced with X-Ray and logging every execution event with its data to one shared log group, encrypted with
+ * a customer-managed KMS key (one key for all targets: a key per target would cost without protecting more).
+ */
+export class RolloutStateMachines extends Construct {
+  /** Per target, in configuration order. */
+  readonly targets: readonly TargetStateMachine[];
+  /** Where every target's execution events (with input and output data) are logged. */
   readonly logGroup: logs.LogGroup;
   /** The customer-managed key encrypting the log group. */
   readonly logKey: kms.Key;
 
-  constructor(scope: Construct, id: string, props: RolloutStateMachineProps) {
+  constructor(scope: Construct, id: string, props: RolloutStateMachinesProps) {
     super(scope, id);
-    const definitionFile = props.definitionFile ?? ROLLOUT_ASL_PATH;
-    // Fail synth, not deployment, when the ASL and the functions disagree.
-    assertSubstitutionsMatch(readFileSync(definitionFile, 'utf8'), props.functions.substitutions, definitionFile);
+    if (props.definitions.length === 0) throw new Error('RolloutStateMachines needs at least one target definition');
+    // Fail synth, not deployment, when a definition and the functions disagree.
+    for (const definition of props.definitions) {
+      assertSubstitutionsMatch(definition.aslText, props.functions.substitutions, definition.source);
+    }
 
     const stack = Stack.of(this);
     // The key policy must name the log group, and the log group must name the key: a fixed name breaks the
@@ -179,7 +238,7 @@ export class RolloutStateMachine extends Construct {
     const logGroupName = `/aws/vendedlogs/states/${stack.stackName}-rollout-${stackUuid}`;
 
     this.logKey = new kms.Key(this, 'LogKey', {
-      description: 'Encrypts the blue/green rollout state machine execution logs (they hold execution data)',
+      description: 'Encrypts the blue/green rollout state machines execution logs (they hold execution data)',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -209,26 +268,47 @@ export class RolloutStateMachine extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    this.targets = props.definitions.map((definition) => ({
+      definition,
+      stateMachine: this.createStateMachine(definition, props.functions),
+    }));
+  }
+
+  /** The state machine of the target deploying `modelPackageGroupName`. */
+  stateMachineFor(modelPackageGroupName: string): sfn.StateMachine {
+    const found = this.targets.find((t) => t.definition.target.modelPackageGroupName === modelPackageGroupName);
+    if (!found) {
+      throw new Error(
+        `No rollout state machine for model package group "${modelPackageGroupName}"; groups are ` +
+          this.targets.map((t) => t.definition.target.modelPackageGroupName).join(', '),
+      );
+    }
+    return found.stateMachine;
+  }
+
+  private createStateMachine(definition: TargetRolloutDefinition, functions: RolloutStateMachineFunctions): sfn.StateMachine {
+    const stateMachine = new sfn.StateMachine(this, `StateMachine${definition.index}`, {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromFile(definitionFile),
-      definitionSubstitutions: { ...props.functions.substitutions },
+      // Inline, placeholders kept: CloudFormation substitutes the ARNs (DefinitionSubstitutions), as the rehearsal does.
+      definitionBody: sfn.DefinitionBody.fromString(definition.aslText),
+      definitionSubstitutions: { ...functions.substitutions },
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    // fromFile infers no permissions. Unqualified ARNs only: the ASL invokes no version or alias.
-    this.stateMachine.addToRolePolicy(
+    // fromString infers no permissions. Unqualified ARNs only: the ASL invokes no version or alias.
+    stateMachine.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['lambda:InvokeFunction'],
-        resources: props.functions.functions.map((fn) => fn.functionArn),
+        resources: functions.functions.map((fn) => fn.functionArn),
       }),
     );
     // On the default policy, where CDK puts these statements (next to the scoped invoke grant above).
-    Validations.of(this.stateMachine.role.node.findChild('DefaultPolicy')).acknowledge({
+    Validations.of(stateMachine.role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'Added by CDK for tracing and logging: the X-Ray actions and the CloudWatch Logs log-delivery actions ' +
         '(logs:CreateLogDelivery, logs:PutResourcePolicy, ...) that Step Functions logging requires support no resource-level permissions',
     });
+    return stateMachine;
   }
 }

@@ -1,12 +1,12 @@
 /**
- * The state machine definition as Step Functions receives it: the ASL file from state-machines/ with the
- * definition substitutions applied textually, as CloudFormation's DefinitionSubstitutions does.
+ * The state machine definition as Step Functions receives it: the ASL template from state-machines/ unrolled for
+ * the target's traffic steps (state-machines/rollout-definition.ts, as the stack does), with the definition
+ * substitutions applied textually, as CloudFormation's DefinitionSubstitutions does.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ROLLOUT_STEPS, type RolloutStep } from '../lambdas/steps';
+import { expandTrafficSteps, readRolloutTemplate, ROLLOUT_ASL_PATH } from '../state-machines/rollout-definition';
 
-export const ROLLOUT_ASL_PATH = join(__dirname, '..', 'state-machines', 'rollout.asl.json');
+export { ROLLOUT_ASL_PATH };
 
 /** The function name each step has in the rehearsal's pretend account (mirrors the deployed names' shape). */
 export function rehearsalFunctionArn(step: RolloutStep, region: string, accountId: string): string {
@@ -29,7 +29,15 @@ export interface LoadedDefinition {
   readonly stepsByFunctionArn: ReadonlyMap<string, RolloutStep>;
 }
 
-export function loadRolloutDefinition(region: string, accountId: string, path = ROLLOUT_ASL_PATH): LoadedDefinition {
+/** What the definition is built for: the target's traffic steps and the execution timeout the stack gives it. */
+export interface DefinitionShape {
+  /** Green's share after each step, in percent, ending at 100. @default [100] (the template: ALL_AT_ONCE) */
+  readonly stepPercents?: readonly number[];
+  /** @default the template's */
+  readonly timeoutSeconds?: number;
+}
+
+export function loadRolloutDefinition(region: string, accountId: string, shape: DefinitionShape = {}, path = ROLLOUT_ASL_PATH): LoadedDefinition {
   const substitutions: Record<string, string> = {};
   const stepsByFunctionArn = new Map<string, RolloutStep>();
   for (const step of ROLLOUT_STEPS) {
@@ -37,7 +45,8 @@ export function loadRolloutDefinition(region: string, accountId: string, path = 
     substitutions[step.substitution] = arn;
     stepsByFunctionArn.set(arn, step);
   }
-  const definition = JSON.parse(applySubstitutions(readFileSync(path, 'utf8'), substitutions));
+  const expanded = expandTrafficSteps(readRolloutTemplate(path), shape.stepPercents ?? [100], shape.timeoutSeconds);
+  const definition = JSON.parse(applySubstitutions(JSON.stringify(expanded), substitutions));
   return { definition, stepsByFunctionArn };
 }
 

@@ -28,7 +28,7 @@ export class LambdaFunctionError extends Error {
 }
 
 /** Loads `lambdas/<dir>/index.ts` and returns its `handler`. */
-export function loadStepHandler(step: RolloutStep): StepHandler {
+export function loadStepHandler(step: Pick<RolloutStep, 'dir'>): StepHandler {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const module = require(join(__dirname, '..', 'lambdas', step.dir, 'index')) as { handler?: StepHandler };
   if (typeof module.handler !== 'function') throw new Error(`lambdas/${step.dir}/index.ts exports no handler`);
@@ -40,7 +40,7 @@ export function loadStepHandler(step: RolloutStep): StepHandler {
  * SendTaskSuccess would carry, or rejects with an error whose name and message are SendTaskFailure's error
  * and cause. Never settling is allowed: the Task's timeout then fires, as in AWS.
  */
-export type TaskTokenResolver = (stateName: string, payload: unknown) => Promise<unknown>;
+export type TaskTokenResolver = (stateName: string, payload: unknown, taskToken: string) => Promise<unknown>;
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const LAMBDA_INVOKE_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -51,6 +51,11 @@ export interface LocalLambdaOptions {
   readonly handlerFor: (step: RolloutStep) => StepHandler;
   /** Completes `.waitForTaskToken` Tasks; without it such a Task waits until its timeout. */
   readonly resolveTaskToken?: TaskTokenResolver;
+  /**
+   * The execution's `$$.Task.Token` as the engine's context gives it (one per execution). Each waiting task gets
+   * its own token, as in AWS: this one with a per-task suffix, written into the payload wherever it appears.
+   */
+  readonly contextTaskToken?: string;
   /** Called after each invocation, success or failure (the rehearsal's timeline and call counts). */
   readonly onInvocation?: (invocation: LambdaInvocation) => void;
 }
@@ -58,6 +63,7 @@ export interface LocalLambdaOptions {
 /** `taskResourceLocalHandlers` for aws-local-stepfunctions: one per Task state, dispatching on FunctionName. */
 export function localTaskHandlers(options: LocalLambdaOptions): Record<string, (input: unknown) => Promise<unknown>> {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  let taskCount = 0;
   for (const [stateName, state] of options.taskStates) {
     if (state.Resource !== LAMBDA_INVOKE && state.Resource !== LAMBDA_INVOKE_WAIT_FOR_TOKEN) {
       throw new Error(`state "${stateName}": the rehearsal runs lambda:invoke Tasks only, not ${String(state.Resource)}`);
@@ -68,7 +74,14 @@ export function localTaskHandlers(options: LocalLambdaOptions): Record<string, (
       const step = FunctionName ? options.stepsByFunctionArn.get(FunctionName) : undefined;
       // Lambda's own error for an unknown function, so a wrong substitution fails the way it would in AWS.
       if (!step) throw new LambdaFunctionError('Lambda.ResourceNotFoundException', `Function not found: ${FunctionName}`);
-      const event = JSON.parse(JSON.stringify(Payload ?? null));
+      let taskToken = '';
+      let payloadText = JSON.stringify(Payload ?? null);
+      if (waitsForToken && options.contextTaskToken) {
+        taskCount += 1;
+        taskToken = `${options.contextTaskToken}-${taskCount}`;
+        payloadText = payloadText.split(JSON.stringify(options.contextTaskToken)).join(JSON.stringify(taskToken));
+      }
+      const event = JSON.parse(payloadText);
       const startedAtMs = Date.now();
       try {
         const result = await options.handlerFor(step)(event);
@@ -83,7 +96,7 @@ export function localTaskHandlers(options: LocalLambdaOptions): Record<string, (
       }
       // The function only announced the wait; the Task's result is what the decision sends back.
       if (!options.resolveTaskToken) return new Promise(() => undefined);
-      return options.resolveTaskToken(stateName, event);
+      return options.resolveTaskToken(stateName, event, taskToken);
     };
   }
   return handlers;

@@ -8,7 +8,15 @@ import { configureAwsClients } from '../lambdas/shared/aws-clients';
 import { parseRolloutConfig, TARGETS_ENV, type DeploymentTarget, type RolloutConfig, type RolloutConfigInput } from '../lambdas/shared/config';
 import { rejectionCause } from '../cli/decision';
 import { RolloutRejected } from '../lambdas/shared/errors';
-import { approvalEventPattern } from '../lambdas/shared/events';
+import { alarmEventPattern, approvalEventPattern } from '../lambdas/shared/events';
+import { ALARM_NAME_PREFIX } from '../lambdas/shared/names';
+import { ROLLOUTS_TABLE_ENV } from '../lambdas/shared/rollout-record';
+import { rollBackNow, type RollBackNowResult } from '../lambdas/shared/rollback';
+import { createLogger } from '../lambdas/shared/logger';
+import { dynamoDbClient, s3Client, sageMakerClient, sageMakerRuntimeClient, sfnClient } from '../lambdas/shared/aws-clients';
+import { trafficStepPercents } from '../lambdas/shared/traffic';
+import { executionTimeoutSeconds } from '../state-machines/rollout-definition';
+import { EVENT_HANDLERS } from '../lambdas/steps';
 import { isManagedBySystem, rolloutTags } from '../lambdas/shared/tags';
 import type { RolloutStep } from '../lambdas/steps';
 import { VirtualClock, REHEARSAL_EPOCH_MS, wallNow } from './clock';
@@ -21,6 +29,8 @@ import { sleep } from './sim/clock';
 import { describeInvocation } from './narration';
 import type { ModelPackageSpec, Outcome, Scenario } from './scenario';
 import { isMutatingOperation, isolateSdkFromHostConfig, SimulatedAws } from './sim/world';
+import { capacityFigures, nativeBlueGreenCapacity, transitionFigures, type CapacityFigures, type StateEntry, type TransitionFigures } from './figures';
+import { matchesWildcard, ScriptedActions, type ScriptedAction } from './scripted-actions';
 
 import './polyfills';
 
@@ -31,6 +41,10 @@ const STATE_MACHINE_NAME = 'SageMakerBlueGreenRollout';
 export const REHEARSAL_DATASET_BUCKET = 'rehearsal-golden-datasets';
 /** The system's artifacts bucket (validation samples and reports) in the rehearsal's account. */
 export const REHEARSAL_ARTIFACTS_BUCKET = `sagemaker-blue-green-artifacts-${REHEARSAL_ACCOUNT}`;
+/** The active-rollouts table in the rehearsal's account. */
+export const REHEARSAL_ROLLOUTS_TABLE = 'sagemaker-blue-green-active-rollouts';
+/** EventBridge's delivery of an event to a Lambda target, by default (virtual milliseconds). */
+const DEFAULT_EVENT_DELIVERY_MS = 500;
 const DEFAULT_IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-gpu-py312';
 
 export interface TimelineEntry {
@@ -70,8 +84,17 @@ export interface RehearsalReport {
     readonly failureReason?: string;
     readonly variants: readonly VariantReport[];
   } | null;
-  /** Models and endpoint configs this system created that nothing uses any more (should be empty). */
-  readonly orphans: { readonly models: readonly string[]; readonly endpointConfigs: readonly string[] };
+  /**
+   * What this system created that nothing uses any more (should be empty): models, endpoint configs, alarms (by
+   * the system's name prefix), active-rollout records and scalable targets of variants no longer on the endpoint.
+   */
+  readonly orphans: {
+    readonly models: readonly string[];
+    readonly endpointConfigs: readonly string[];
+    readonly alarms: readonly string[];
+    readonly activeRollouts: readonly string[];
+    readonly scalableTargets: readonly string[];
+  };
   /** Warm-up and validation of green: the verdict, and the full report the judge wrote to S3. */
   readonly validation: {
     readonly verdict: string;
@@ -84,9 +107,45 @@ export interface RehearsalReport {
   readonly decision: { readonly decision: 'APPROVED' | 'REJECTED'; readonly by: string; readonly atSecond: number } | null;
   /** How many rollouts made a mutating call to the endpoint (several deliveries may start several executions). */
   readonly rollouts: number;
+  /** Alarm state changes seen on the bus, and what the rollback handler did with those that matched its rule. */
+  readonly alarmEvents: readonly AlarmEventReport[];
+  /** Rollbacks asked for by an alarm or an operator (the fast path, before the execution's own restore). */
+  readonly rollbacks: readonly RollbackReport[];
+  /** Application Auto Scaling's scalable targets of the endpoint when the run ended. */
+  readonly scalableTargets: readonly { readonly resourceId: string; readonly minCapacity: number; readonly maxCapacity: number; readonly scaleInSuspended: boolean }[];
   readonly timeline: readonly TimelineEntry[];
   readonly awsCalls: { readonly total: number; readonly mutating: number; readonly byOperation: Readonly<Record<string, number>> };
-  readonly metrics: { readonly virtualSeconds: number; readonly wallMs: number };
+  readonly metrics: {
+    readonly virtualSeconds: number;
+    readonly wallMs: number;
+    /** From the alarm event to blue's weights requested back (the first alarm rollback of the run), or null. */
+    readonly alarmToRollback: { readonly virtualMs: number; readonly wallMs: number } | null;
+    /** The rollout's state transitions, against the same rollout with 30 s polling loops in its watched steps. */
+    readonly stateTransitions: TransitionFigures | null;
+    /** Instance-seconds with both fleets provisioned, against SageMaker's native blue/green for the same policy. */
+    readonly capacity: { readonly rollout: CapacityFigures; readonly nativeBlueGreen: CapacityFigures & { readonly assumptions: string } } | null;
+  };
+}
+
+export interface AlarmEventReport {
+  readonly atSecond: number;
+  readonly alarmName: string;
+  readonly state: string;
+  /** Whether the event matched the rollback rule (and so invoked the handler). */
+  readonly matchedRule: boolean;
+}
+
+export interface RollbackReport {
+  readonly trigger: 'ALARM' | 'OPERATOR';
+  readonly by: string;
+  readonly atSecond: number;
+  readonly outcome: RollBackNowResult['outcome'] | 'ERROR';
+  readonly message: string;
+  /** Virtual ms from the trigger (alarm event or command) to blue's weights requested back. */
+  readonly virtualMs: number | null;
+  /** Wall-clock ms the orchestration took from the trigger to the handler's return. */
+  readonly wallMs: number;
+  readonly notified: boolean;
 }
 
 export interface RehearsalOptions {
@@ -98,7 +157,7 @@ export interface RehearsalOptions {
   /** Receives each timeline entry as it happens. */
   readonly onTimeline?: (entry: TimelineEntry) => void;
   /** Receives every AWS call the handlers made (for --record-calls). */
-  readonly onAwsCalls?: (calls: ReadonlyArray<{ service: string; operation: string; input: unknown }>) => void;
+  readonly onAwsCalls?: (calls: ReadonlyArray<{ service: string; operation: string; input: unknown; error?: string }>) => void;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -183,6 +242,8 @@ interface ExecutionRecord {
   stateTransitions: number;
   finalState: string | null;
   mutated: boolean;
+  /** Every state entered, with its virtual time (for the transition figures). */
+  entries: StateEntry[];
 }
 
 export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalReport> {
@@ -207,12 +268,14 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         options.onTimeline?.(full);
       };
 
+      const { eventDeliveryMs = DEFAULT_EVENT_DELIVERY_MS, ...endpointTimings } = scenario.timings;
       const sim = new SimulatedAws({
         region: REHEARSAL_REGION,
         accountId: REHEARSAL_ACCOUNT,
         seed: scenario.seed,
-        timings: scenario.timings,
+        timings: endpointTimings,
         faults: scenario.faults,
+        productionRequestsPerSecond: scenario.traffic.requestsPerSecond,
       });
 
       // The registry and the live endpoint as they are before the approval.
@@ -243,7 +306,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           tags,
           variants: [
             {
-              variantName: live.variantName ?? `v${pkg.version}-${seedId}`,
+              variantName: blueVariantOf(scenario),
               modelName: `${target.modelPackageGroupName}-v${pkg.version}-${seedId}`.slice(0, 63),
               image: pkg.image ?? DEFAULT_IMAGE,
               modelDataUrl: modelDataUrlOf(pkg, target),
@@ -254,6 +317,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           ],
         });
       }
+      if (scenario.endpoint?.autoScaling) seedBlueAutoScaling(sim, target.endpointName, blueVariantOf(scenario), scenario.endpoint.autoScaling);
+      for (const alarm of scenario.existingAlarms) seedExistingAlarm(sim, alarm, target.endpointName, scenario.endpoint ? blueVariantOf(scenario) : 'AllTraffic');
+      sim.dynamodb.createTable(REHEARSAL_ROLLOUTS_TABLE, { partitionKey: 'endpointName' });
       sim.s3.createBucket(REHEARSAL_ARTIFACTS_BUCKET);
       const datasetUri = target.policy.validation.datasetS3Uri;
       if (datasetUri) {
@@ -271,11 +337,16 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       process.env[TARGETS_ENV] = JSON.stringify({ targets: config.targets });
       process.env.AWS_REGION = REHEARSAL_REGION;
       process.env.ARTIFACTS_BUCKET = REHEARSAL_ARTIFACTS_BUCKET;
+      process.env[ROLLOUTS_TABLE_ENV] = REHEARSAL_ROLLOUTS_TABLE;
       // The functions run on Node.js 22 in Lambda; the SDK's warning about the local Node 20 is noise here.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
       configureAwsClients({ region: REHEARSAL_REGION, credentials: sim.credentials, requestHandler: sim.requestHandler });
 
-      const { definition, stepsByFunctionArn } = loadRolloutDefinition(REHEARSAL_REGION, REHEARSAL_ACCOUNT);
+      const stepPercents = trafficStepPercents(target.policy.traffic);
+      const { definition, stepsByFunctionArn } = loadRolloutDefinition(REHEARSAL_REGION, REHEARSAL_ACCOUNT, {
+        stepPercents,
+        timeoutSeconds: executionTimeoutSeconds(target.policy, stepPercents),
+      });
       const handlerCache = new Map<string, StepHandler>();
       const handlerFor = (step: RolloutStep) => {
         if (!handlerCache.has(step.dir)) handlerCache.set(step.dir, loadStepHandler(step));
@@ -289,7 +360,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       let warmUp: unknown;
       let decision: RehearsalReport['decision'] = null;
       // The operator, as the scenario scripts them: SendTaskSuccess / SendTaskFailure after a while, or never.
-      const resolveTaskToken = (stateName: string): Promise<unknown> => {
+      const resolveTaskToken = (stateName: string, payload: unknown, taskToken: string): Promise<unknown> => {
+        if (stateName !== APPROVAL_STATE) return waitForToken(payload, taskToken);
         const script = scenario.approval;
         note({ kind: 'state', state: stateName, message: `Waiting for an operator decision${script ? ` (scripted: ${script.decision} after ${script.afterSeconds} s)` : ' (none scripted)'}` });
         if (!script || script.decision === 'none') return new Promise(() => undefined);
@@ -305,6 +377,20 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         );
       };
 
+      // A watched step's task: whoever holds its token (the alarm handler, an operator) completes it through the
+      // simulated Step Functions API; its window's end (the Task timeout) makes the token stale, as in AWS.
+      const waitForToken = (payload: unknown, taskToken: string): Promise<unknown> =>
+        new Promise((resolve, reject) => {
+          sim.stepfunctions.registerTaskToken(taskToken, {
+            succeed: (output: unknown) => resolve(output),
+            fail: (error: string, cause: string) => reject(Object.assign(new Error(cause), { name: error })),
+          });
+          const watchSeconds = (payload as { watchSeconds?: unknown } | null)?.watchSeconds;
+          if (typeof watchSeconds === 'number') setTimeout(() => sim.stepfunctions.settleTaskToken(taskToken), watchSeconds * 1000);
+        });
+
+      let scripted: ScriptedActions<ScenarioAction> | undefined;
+
       const startExecution = async (event: unknown, index: number): Promise<void> => {
         const name = pseudoUuid(scenario.seed, 1000 + index);
         const record: ExecutionRecord = {
@@ -316,6 +402,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           stateTransitions: 0,
           finalState: null,
           mutated: false,
+          entries: [],
         };
         executions.push(record);
         note({ kind: 'execution', message: `Execution ${name} started` });
@@ -325,13 +412,14 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           if (invocation.step === 'warm-up' && invocation.output) warmUp = invocation.output;
           note({ kind: 'task', state: invocation.stateName, message: describeInvocation(invocation) });
         };
+        const contextTaskToken = `rehearsal-task-token-${name}`;
         const run = stateMachine.run(event as never, {
           overrides: {
-            taskResourceLocalHandlers: localTaskHandlers({ taskStates: tasks, stepsByFunctionArn, handlerFor, onInvocation, resolveTaskToken }) as never,
+            taskResourceLocalHandlers: localTaskHandlers({ taskStates: tasks, stepsByFunctionArn, handlerFor, onInvocation, resolveTaskToken, contextTaskToken }) as never,
           },
           context: {
             Execution: { Id: record.arn, Name: name, RoleArn: `arn:aws:iam::${REHEARSAL_ACCOUNT}:role/${STATE_MACHINE_NAME}Role` },
-            Task: { Token: `rehearsal-task-token-${name}` },
+            Task: { Token: contextTaskToken },
             StateMachine: { Id: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`, Name: STATE_MACHINE_NAME },
           } as never,
         });
@@ -340,6 +428,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
             if (log.type === 'StateEntered') {
               record.stateTransitions += 1;
               record.finalState = log.state.name;
+              record.entries.push({ name: log.state.name, atMs: clock.now() });
+              scripted?.stateEntered(log.state.name);
               note({ kind: 'state', state: log.state.name, message: `Entered "${log.state.name}"` });
             } else if (log.type === 'StateRetried') {
               note({ kind: 'state', state: log.state.name, message: `Retrying "${log.state.name}" (attempt ${log.retry.attempt + 1})` });
@@ -375,6 +465,88 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         await startExecution(event, index);
       };
 
+      // The alarm rule: CloudWatch's state changes (and raw events a scenario puts on the bus) reach the
+      // rollback handler after EventBridge's delivery delay, as the deployed rule's Lambda target does.
+      const alarmPattern = alarmEventPattern(
+        ALARM_NAME_PREFIX,
+        config.targets.flatMap((t) => t.policy.alarms.existingAlarmNames),
+      ) as unknown as EventPattern;
+      const onAlarm = loadStepHandler(EVENT_HANDLERS.find((h) => h.dir === 'on-alarm')!);
+      const alarmEvents: AlarmEventReport[] = [];
+      const rollbacks: RollbackReport[] = [];
+      const handlerRuns: Promise<void>[] = [];
+      const recordRollbacks = (trigger: 'ALARM' | 'OPERATOR', by: string, startedAtMs: number, wallStart: number, results: readonly RollBackNowResult[]) => {
+        for (const result of results) {
+          const requested = result.weightsRequestedAt ? Date.parse(result.weightsRequestedAt) - startedAtMs : null;
+          rollbacks.push({
+            trigger,
+            by,
+            atSecond: Math.round((startedAtMs - REHEARSAL_EPOCH_MS) / 100) / 10,
+            outcome: result.outcome,
+            message: result.message,
+            virtualMs: requested,
+            wallMs: Math.round((wallNow() - wallStart) * 10) / 10,
+            notified: result.notified,
+          });
+          note({ kind: 'event', message: `Rollback (${trigger.toLowerCase()} ${by}): ${result.outcome}: ${result.message}` });
+        }
+      };
+      const putOnBus = (event: Record<string, unknown>, origin: string): void => {
+        const detail = (event.detail ?? {}) as { alarmName?: unknown; state?: { value?: unknown } };
+        if (event.source === 'aws.cloudwatch') {
+          const matchedRule = matchesPattern(alarmPattern, event);
+          alarmEvents.push({ atSecond: elapsed(), alarmName: String(detail.alarmName), state: String(detail.state?.value), matchedRule });
+          note({ kind: 'event', message: `${origin}: alarm ${String(detail.alarmName)} is ${String(detail.state?.value)}${matchedRule ? ': matches the rollback rule' : ''}` });
+          if (!matchedRule) return;
+          const emittedAtMs = clock.now();
+          const wallStart = wallNow();
+          handlerRuns.push(
+            sleep(eventDeliveryMs).then(async () => {
+              try {
+                const output = (await onAlarm(JSON.parse(JSON.stringify(event)))) as { results?: RollBackNowResult[] } | undefined;
+                recordRollbacks('ALARM', String(detail.alarmName), emittedAtMs, wallStart, output?.results ?? []);
+              } catch (error) {
+                // EventBridge would retry; the execution's periodic check is the fallback either way.
+                rollbacks.push({ trigger: 'ALARM', by: String(detail.alarmName), atSecond: elapsed(), outcome: 'ERROR', message: (error as Error).message, virtualMs: null, wallMs: 0, notified: false });
+                note({ kind: 'event', message: `Rollback handler failed: ${(error as Error).name}: ${(error as Error).message}` });
+              }
+            }),
+          );
+          return;
+        }
+        void deliver(event, 1000 + alarmEvents.length);
+      };
+      sim.cloudwatch.onAlarmStateChange((event) => putOnBus(event, 'CloudWatch'));
+
+      const operatorRollback = async (by: string, reason: string): Promise<void> => {
+        const startedAtMs = clock.now();
+        const wallStart = wallNow();
+        note({ kind: 'event', message: `Operator ${by}: npm run operator -- rollback --endpoint ${target.endpointName} (${reason})` });
+        const result = await rollBackNow(target.endpointName, { kind: 'OPERATOR', by, reason }, {
+          sageMaker: sageMakerClient(),
+          runtime: sageMakerRuntimeClient(),
+          s3: s3Client(),
+          dynamo: dynamoDbClient(),
+          sfn: sfnClient(),
+          logger: createLogger('operator-rollback'),
+          table: REHEARSAL_ROLLOUTS_TABLE,
+        });
+        recordRollbacks('OPERATOR', by, startedAtMs, wallStart, [result]);
+      };
+      scripted = new ScriptedActions<ScenarioAction>(scenarioActions(scenario), ({ action, source }) => {
+        if (action.kind === 'alarm') {
+          const names = sim.cloudwatch.alarmNames().filter((name) => matchesWildcard(action.alarmName, name));
+          if (names.length === 0) note({ kind: 'event', message: `Scenario ${source}: no alarm matches "${action.alarmName}"` });
+          for (const name of names) sim.cloudwatch.setAlarmState(name, action.state, action.reason);
+        } else if (action.kind === 'event') {
+          putOnBus(action.event, `Scenario ${source}`);
+        } else {
+          handlerRuns.push(operatorRollback(action.by, action.reason).catch((error: unknown) => note({ kind: 'event', message: `Operator rollback failed: ${(error as Error).message}` })));
+        }
+      });
+      scripted.start();
+      sim.startMetrics();
+
       const everything = (async () => {
         if (options.rawEvent !== undefined) {
           const arn = (options.rawEvent as { detail?: { ModelPackageArn?: unknown } })?.detail?.ModelPackageArn;
@@ -400,12 +572,29 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         await Promise.all(runs);
       })();
       await clock.drive(everything);
+      sim.stopMetrics();
+      await clock.drive(Promise.all(handlerRuns));
 
-      options.onAwsCalls?.(sim.calls.map(({ service, operation, input }) => ({ service, operation, input })));
+      options.onAwsCalls?.(sim.calls.map(({ service, operation, input, error }) => ({ service, operation, input, ...(error ? { error } : {}) })));
       const validation = judged
         ? { ...judged, report: readReport(sim, judged.reportUri), warmUp: warmUp ?? null }
         : null;
-      return buildReport({ scenario, target, sim, executions, timeline, validation, decision, modelPackageArn: firstPackageArn, virtualSeconds: elapsed(), wallMs: wallNow() - wallStart });
+      return buildReport({
+        scenario,
+        target,
+        sim,
+        executions,
+        timeline,
+        validation,
+        decision,
+        alarmEvents,
+        rollbacks,
+        stepPercents,
+        endMs: clock.now(),
+        modelPackageArn: firstPackageArn,
+        virtualSeconds: elapsed(),
+        wallMs: wallNow() - wallStart,
+      });
     });
   } finally {
     restoreHostConfig();
@@ -413,6 +602,77 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
     Object.assign(process.env, savedEnv);
   }
+}
+
+/** The state that waits for an operator's decision on the verdict (the other token waits are watched steps). */
+const APPROVAL_STATE = 'Wait for approval';
+
+/** What a scenario makes happen during the run. */
+type ScenarioAction =
+  | { readonly kind: 'alarm'; readonly alarmName: string; readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'; readonly reason: string }
+  | { readonly kind: 'event'; readonly event: Record<string, unknown> }
+  | { readonly kind: 'operator-rollback'; readonly by: string; readonly reason: string };
+
+function scenarioActions(scenario: Scenario): ScriptedAction<ScenarioAction>[] {
+  const when = (w: { atSecond?: number; atState?: string; afterSeconds: number }) => ({
+    afterSeconds: w.afterSeconds,
+    ...(w.atSecond !== undefined ? { atSecond: w.atSecond } : {}),
+    ...(w.atState !== undefined ? { atState: w.atState } : {}),
+  });
+  return [
+    ...scenario.alarms.map((a, i) => ({ when: when(a), source: `alarms[${i}]`, action: { kind: 'alarm' as const, alarmName: a.alarmName, state: a.state, reason: a.reason } })),
+    ...scenario.events.map((e, i) => ({ when: when(e), source: `events[${i}]`, action: { kind: 'event' as const, event: e.event } })),
+    ...scenario.operator.map((o, i) => ({ when: when(o), source: `operator[${i}]`, action: { kind: 'operator-rollback' as const, by: o.by, reason: o.reason } })),
+  ];
+}
+
+/** Blue's variant name in a scenario with a live endpoint. */
+function blueVariantOf(scenario: Scenario): string {
+  const live = scenario.endpoint;
+  if (!live) throw new Error(`scenario ${scenario.name} has no live endpoint`);
+  return live.variantName ?? `v${live.liveVersion}-00000000`;
+}
+
+/** Blue's scalable target and target-tracking policy, as a platform team would have set them up. */
+function seedBlueAutoScaling(sim: SimulatedAws, endpointName: string, variantName: string, spec: NonNullable<NonNullable<Scenario['endpoint']>['autoScaling']>): void {
+  const resourceId = `endpoint/${endpointName}/variant/${variantName}`;
+  const common = { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' };
+  sim.autoscaling.execute('RegisterScalableTarget', { ...common, MinCapacity: spec.minCapacity, MaxCapacity: spec.maxCapacity });
+  sim.autoscaling.execute('PutScalingPolicy', {
+    ...common,
+    PolicyName: `${variantName}-invocations-per-instance`,
+    PolicyType: 'TargetTrackingScaling',
+    TargetTrackingScalingPolicyConfiguration: {
+      TargetValue: spec.targetInvocationsPerInstance,
+      PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+      ScaleInCooldown: spec.scaleInCooldownSeconds,
+      ScaleOutCooldown: 60,
+    },
+  });
+}
+
+/** An alarm that exists before the rollout (metric on a variant's 5xx rate, or composite). */
+function seedExistingAlarm(sim: SimulatedAws, alarm: Scenario['existingAlarms'][number], endpointName: string, variantName: string): void {
+  if (alarm.alarmRule) {
+    sim.cloudwatch.execute('PutCompositeAlarm', { AlarmName: alarm.name, AlarmRule: alarm.alarmRule, ActionsEnabled: false });
+    return;
+  }
+  sim.cloudwatch.execute('PutMetricAlarm', {
+    AlarmName: alarm.name,
+    Namespace: 'AWS/SageMaker',
+    MetricName: 'Invocation5XXErrors',
+    Dimensions: [
+      { Name: 'EndpointName', Value: alarm.endpointName ?? endpointName },
+      { Name: 'VariantName', Value: alarm.variantName ?? variantName },
+    ],
+    Statistic: 'Average',
+    Period: 60,
+    EvaluationPeriods: 1,
+    Threshold: alarm.threshold,
+    ComparisonOperator: 'GreaterThanThreshold',
+    TreatMissingData: 'notBreaching',
+    ActionsEnabled: false,
+  });
 }
 
 function requireS3Location(uri: string): { bucket: string; key: string } {
@@ -444,6 +704,10 @@ function buildReport(input: {
   timeline: readonly TimelineEntry[];
   validation: RehearsalReport['validation'];
   decision: RehearsalReport['decision'];
+  alarmEvents: readonly AlarmEventReport[];
+  rollbacks: readonly RollbackReport[];
+  stepPercents: readonly number[];
+  endMs: number;
   modelPackageArn: string | null;
   virtualSeconds: number;
   wallMs: number;
@@ -458,6 +722,7 @@ function buildReport(input: {
     byOperation[key] = (byOperation[key] ?? 0) + 1;
   }
   const last = executions[executions.length - 1];
+  const deciding = [...executions].reverse().find((e) => e.mutated);
   return {
     scenario: input.scenario.name,
     description: input.scenario.description,
@@ -494,7 +759,15 @@ function buildReport(input: {
         .listEndpointConfigs()
         .filter((c) => isManagedBySystem(c.tags) && !usedConfigs.has(c.name))
         .map((c) => c.name),
+      alarms: sim.cloudwatch.alarmNames().filter((name) => name.startsWith(ALARM_NAME_PREFIX)),
+      activeRollouts: sim.dynamodb.items(REHEARSAL_ROLLOUTS_TABLE).map((item) => String((item.endpointName as { S?: string } | undefined)?.S)),
+      scalableTargets: scalableTargetsOf(sim, target.endpointName)
+        .filter((t) => !endpoint?.variants.some((v) => t.resourceId === `endpoint/${target.endpointName}/variant/${v.variantName}`))
+        .map((t) => t.resourceId),
     },
+    alarmEvents: input.alarmEvents,
+    rollbacks: input.rollbacks,
+    scalableTargets: scalableTargetsOf(sim, target.endpointName),
     validation: input.validation,
     decision: input.decision,
     rollouts: executions.filter((e) => e.mutated).length,
@@ -504,6 +777,60 @@ function buildReport(input: {
       mutating: sim.calls.filter((c) => isMutatingOperation(c.service, c.operation)).length,
       byOperation,
     },
-    metrics: { virtualSeconds: input.virtualSeconds, wallMs: Math.round(input.wallMs) },
+    metrics: {
+      virtualSeconds: input.virtualSeconds,
+      wallMs: Math.round(input.wallMs),
+      alarmToRollback: alarmToRollback(input.rollbacks),
+      stateTransitions: deciding ? transitionFigures(deciding.entries, input.endMs) : null,
+      capacity: capacityOf(input, deciding),
+    },
   };
+}
+
+function scalableTargetsOf(sim: SimulatedAws, endpointName: string): RehearsalReport['scalableTargets'] {
+  const { ScalableTargets = [] } = sim.autoscaling.execute('DescribeScalableTargets', { ServiceNamespace: 'sagemaker' }) as {
+    ScalableTargets?: Array<{ ResourceId: string; MinCapacity: number; MaxCapacity: number; SuspendedState?: { DynamicScalingInSuspended?: boolean } }>;
+  };
+  return ScalableTargets.filter((t) => t.ResourceId.startsWith(`endpoint/${endpointName}/variant/`)).map((t) => ({
+    resourceId: t.ResourceId,
+    minCapacity: t.MinCapacity,
+    maxCapacity: t.MaxCapacity,
+    scaleInSuspended: t.SuspendedState?.DynamicScalingInSuspended === true,
+  }));
+}
+
+/** The first alarm rollback that restored blue's weights: from the alarm event to the weights requested. */
+function alarmToRollback(rollbacks: readonly RollbackReport[]): RehearsalReport['metrics']['alarmToRollback'] {
+  const first = rollbacks.find((r) => r.trigger === 'ALARM' && r.outcome === 'ROLLED_BACK' && r.virtualMs !== null);
+  return first ? { virtualMs: first.virtualMs!, wallMs: first.wallMs } : null;
+}
+
+/** Double-capacity figures of the rollout that changed the endpoint, next to native blue/green for the same policy. */
+function capacityOf(
+  input: { sim: SimulatedAws; target: DeploymentTarget; scenario: Scenario; stepPercents: readonly number[]; endMs: number; rollbacks: readonly RollbackReport[] },
+  deciding: ExecutionRecord | undefined,
+): RehearsalReport['metrics']['capacity'] {
+  const { sim, target, scenario } = input;
+  if (!deciding || !scenario.endpoint) return null;
+  const deploymentGreen = greenVariantFrom(sim, target.endpointName, blueVariantOf(scenario));
+  if (!deploymentGreen) return null;
+  const rollout = capacityFigures(sim.sagemaker.instanceSegments(), target.endpointName, blueVariantOf(scenario), deploymentGreen, input.endMs);
+  const firstShift = deciding.entries.find((e) => e.name.startsWith('Shift traffic to'));
+  const rollbackAt = deciding.entries.find((e) => e.name === 'Prepare rollback');
+  const policy = target.policy;
+  return {
+    rollout,
+    nativeBlueGreen: nativeBlueGreenCapacity({
+      provisionSeconds: sim.timings.updateEndpointSeconds,
+      blueInstanceCount: scenario.endpoint.instanceCount,
+      stepBakeSeconds: input.stepPercents.map((p) => (p === 100 ? policy.bakeSeconds : policy.traffic.stepBakeSeconds)),
+      terminationWaitSeconds: policy.rollbackWindowSeconds,
+      ...(firstShift && rollbackAt && rollbackAt.atMs > firstShift.atMs ? { rolledBackAfterSeconds: (rollbackAt.atMs - firstShift.atMs) / 1000 } : {}),
+    }),
+  };
+}
+
+/** The variant a rollout added beside blue (any variant of the endpoint's history other than blue's). */
+function greenVariantFrom(sim: SimulatedAws, endpointName: string, blueVariantName: string): string | undefined {
+  return sim.sagemaker.instanceSegments().find((s) => s.endpointName === endpointName && s.variantName !== blueVariantName)?.variantName;
 }

@@ -32,6 +32,8 @@ const ModelBehaviourSchema = z
     failsHealthCheck: z.boolean().optional(),
     /** How the container answers malformed input: a 4xx (as it should) or a 5xx (it crashed). @default 'client-error' */
     onMalformed: z.enum(['client-error', 'server-error']).optional(),
+    /** From `fromSecond` (virtual seconds since the rehearsal began) until `toSecond`, every request fails (ModelError 500). */
+    outage: z.object({ fromSecond: z.number().min(0), toSecond: z.number().min(0).optional() }).strict().optional(),
   })
   .strict();
 
@@ -67,6 +69,67 @@ const LiveEndpointSchema = z
     weight: z.number().min(0).default(1),
     /** Blue's model and config were created by an earlier rollout of this system (tagged as such). @default true */
     managedBySystem: z.boolean().default(true),
+    /** Blue is autoscaled: a scalable target and a target-tracking policy on invocations per instance. @default none */
+    autoScaling: z
+      .object({
+        minCapacity: z.number().int().min(1),
+        maxCapacity: z.number().int().min(1),
+        /** SageMakerVariantInvocationsPerInstance target (invocations per instance per minute). */
+        targetInvocationsPerInstance: z.number().positive(),
+        /** @default 300 */
+        scaleInCooldownSeconds: z.number().int().min(0).default(300),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** When a scripted action happens: at a virtual second, or some seconds after the first execution entered a state. */
+const WhenSchema = z
+  .object({
+    /** Virtual second since the rehearsal began. */
+    atSecond: z.number().min(0).optional(),
+    /** The name of a state (e.g. "Watch 10% step"); the action happens when an execution first enters it ... */
+    atState: z.string().min(1).optional(),
+    /** ... plus this many virtual seconds. @default 0 */
+    afterSeconds: z.number().min(0).default(0),
+  })
+  .strict();
+
+const AlarmInjectionSchema = WhenSchema.extend({
+  /** Alarm name, or a pattern with `*` wildcards (e.g. "*-green-5xx-rate": the rollout's own 5xx alarm). */
+  alarmName: z.string().min(1),
+  /** The state set (CloudWatch SetAlarmState). @default 'ALARM' */
+  state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']).default('ALARM'),
+  /** @default 'Set by the rehearsal scenario' */
+  reason: z.string().min(1).default('Set by the rehearsal scenario'),
+}).strict();
+
+const RawEventSchema = WhenSchema.extend({
+  /** A raw EventBridge event (e.g. a "CloudWatch Alarm State Change"), put on the default bus as is. */
+  event: z.record(z.string(), z.unknown()),
+}).strict();
+
+const OperatorActionSchema = WhenSchema.extend({
+  /** `rollback`: what `npm run operator -- rollback --endpoint <target endpoint>` does. */
+  action: z.literal('rollback'),
+  /** @default 'rehearsal-operator' */
+  by: z.string().min(1).default('rehearsal-operator'),
+  /** @default 'Manual rollback in the rehearsal' */
+  reason: z.string().min(1).default('Manual rollback in the rehearsal'),
+}).strict();
+
+/** An alarm that exists before the rollout (a policy's existingAlarmNames may name it). */
+const ExistingAlarmSchema = z
+  .object({
+    name: z.string().min(1).max(255),
+    /** A metric alarm on Invocation5XXErrors (Average > threshold) of this endpoint's variant. @default the target endpoint's blue variant */
+    endpointName: z.string().optional(),
+    variantName: z.string().optional(),
+    /** @default 0.05 */
+    threshold: z.number().min(0).default(0.05),
+    /** A composite alarm with this rule instead (e.g. 'ALARM("a") OR ALARM("b")'). */
+    alarmRule: z.string().optional(),
   })
   .strict();
 
@@ -155,6 +218,8 @@ export const ScenarioSchema = z
         updateEndpointSeconds: z.number().min(0).optional(),
         updateWeightsSeconds: z.number().min(0).optional(),
         deleteEndpointSeconds: z.number().min(0).optional(),
+        /** EventBridge's delivery of an event to its target, milliseconds. @default 500 */
+        eventDeliveryMs: z.number().min(0).optional(),
         apiLatencyMs: z.number().min(0).optional(),
       })
       .strict()
@@ -168,6 +233,16 @@ export const ScenarioSchema = z
     approval: ApprovalSchema.optional(),
     /** Faults the simulation injects. */
     faults: z.array(FaultSchema).default([]),
+    /** Production traffic to the endpoint (it feeds CloudWatch metrics, alarms and auto scaling). @default 20 requests per second */
+    traffic: z.object({ requestsPerSecond: z.number().min(0).default(20) }).strict().default({ requestsPerSecond: 20 }),
+    /** Alarms that exist before the rollout. @default none */
+    existingAlarms: z.array(ExistingAlarmSchema).default([]),
+    /** Alarm states set during the run (CloudWatch SetAlarmState), by name or pattern. @default none */
+    alarms: z.array(AlarmInjectionSchema).default([]),
+    /** Raw events put on the default event bus during the run. @default none */
+    events: z.array(RawEventSchema).default([]),
+    /** Operator commands run during the run. @default none */
+    operator: z.array(OperatorActionSchema).default([]),
     /** What the scenario should end with (built-ins are tested against it). */
     expect: z
       .object({ outcome: z.enum(OUTCOMES), error: z.string().optional(), verdict: z.enum(['PASS', 'FAIL', 'INCONCLUSIVE']).optional() })
@@ -179,6 +254,7 @@ export const ScenarioSchema = z
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type ModelPackageSpec = Scenario['modelPackages'][number];
+export type ScenarioWhen = z.infer<typeof WhenSchema>;
 
 /** Parses a scenario; errors name the file and the field. */
 export function parseScenario(raw: unknown, source: string): Scenario {

@@ -5,5 +5,6 @@
 import type { Command } from '../command';
 import { approveCommand } from './approve';
 import { rejectCommand } from './reject';
+import { rollbackCommand } from './rollback';
 
-export const COMMANDS: readonly Command[] = [approveCommand, rejectCommand];
+export const COMMANDS: readonly Command[] = [approveCommand, rejectCommand, rollbackCommand];

@@ -26,6 +26,7 @@ import {
   variantList,
 } from '../shared/sagemaker';
 import { compilePath } from '../shared/score-path';
+import { trafficStepPercents } from '../shared/traffic';
 
 export const STEP = 'resolve-rollout';
 
@@ -114,9 +115,13 @@ export async function resolveRollout(input: ResolveRolloutInput, deps: ResolveRo
     },
     policy: {
       bakeSeconds: target.policy.bakeSeconds,
+      stepBakeSeconds: target.policy.traffic.stepBakeSeconds,
+      rollbackWindowSeconds: target.policy.rollbackWindowSeconds,
       endpointUpdateTimeoutSeconds: target.policy.endpointUpdateTimeoutSeconds,
       pollIntervalSeconds: target.policy.pollIntervalSeconds,
     },
+    traffic: { mode: target.policy.traffic.mode, stepPercents: trafficStepPercents(target.policy.traffic) },
+    alarms: target.policy.alarms,
     payloads,
     validation: target.policy.validation,
   };

@@ -1,8 +1,9 @@
 /**
  * "Restore blue": one step of the failure path per call (WAIT, RESTORING_WEIGHTS, UPDATING, DELETING,
- * DONE). Always answers with the same shape; throws RollbackFailed when only an operator can help.
+ * DONE). Always answers with the same shape; throws RollbackFailed when only an operator can help, and
+ * BlueUnhealthy when blue cannot take the traffic back (it stays on green).
  */
-import { sageMakerClient } from '../shared/aws-clients';
+import { autoScalingClient, s3Client, sageMakerClient, sageMakerRuntimeClient } from '../shared/aws-clients';
 import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
 import { restoreBlue, RestoreBlueInputSchema, STEP, type RestoreBlueResult } from './restore';
@@ -14,7 +15,13 @@ export const handler = async (event: unknown): Promise<RestoreBlueResult> => {
   return logFailures(logger, async () => {
     const input = parseInput(RestoreBlueInputSchema, event, STEP);
     setInvocationLogKeys(logger, planLogKeys(input.plan));
-    const result = await restoreBlue(input, { sageMaker: sageMakerClient(), logger });
+    const result = await restoreBlue(input, {
+      sageMaker: sageMakerClient(),
+      autoScaling: autoScalingClient(),
+      runtime: sageMakerRuntimeClient(),
+      s3: s3Client(),
+      logger,
+    });
     logger.info(`Restore: ${result.action}`, { restore: result });
     return result;
   });

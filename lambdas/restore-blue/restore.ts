@@ -2,14 +2,20 @@
  * The failure path: gives blue back what it had before the rollout, one step per call. The state machine
  * calls this in a Wait loop until it answers DONE, so each call looks at the endpoint, does at most one
  * mutation, and says what it did:
- * - WAIT: SageMaker is still working on the endpoint.
- * - RESTORING_WEIGHTS: traffic had moved to green; blue gets its weight back in place (seconds, no redeploy).
- * - UPDATING: green carries nothing; the endpoint goes back to blue's config (green leaves).
+ * - WAIT: SageMaker (or Application Auto Scaling) is still working on the endpoint.
+ * - RESTORING_WEIGHTS: traffic had moved to green; once blue answers a probe, blue gets its weight back in
+ *   place (seconds, no redeploy).
+ * - UPDATING: green carries nothing; green's auto scaling is released, then the endpoint goes back to blue's
+ *   config (green leaves).
  * - DELETING: first deployment; the endpoint this rollout created is deleted.
- * - DONE: blue serves as before (or there was nothing to restore).
+ * - DONE: blue serves as before (or there was nothing to restore); blue's scale-in, if this rollout held it,
+ *   is resumed.
  * It never leaves the endpoint without a variant of weight > 0, never deletes an endpoint it did not create,
  * and never touches an endpoint that changed outside this rollout: those end in RollbackFailed (an operator).
+ * It never moves traffic onto a blue that cannot serve it: that ends in BlueUnhealthy, traffic left on green.
  */
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteEndpointCommand,
   UpdateEndpointCommand,
@@ -17,8 +23,11 @@ import {
   type DescribeEndpointOutput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
-import { RollbackFailed } from '../shared/errors';
+import { isConcurrentUpdateError, releaseVariantScaling, resumeScaleIn } from '../shared/autoscaling';
+import { checkBlueServes } from '../shared/blue-health';
+import { BlueUnhealthy, describeError, RollbackFailed } from '../shared/errors';
 import { failureMessage, joinSentences } from '../shared/failure';
 import type { StepLogger } from '../shared/logger';
 import { requireBlue, RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
@@ -55,6 +64,13 @@ export const RestoreBlueInputSchema = z.object({
       action: z.string({ error: 'must be a string' }).optional(),
     })
     .default({}),
+  /** What "Hold blue's capacity" did (`$.blueCapacity`): a scale-in it held is resumed once blue is restored. */
+  blueCapacity: z
+    .object({
+      held: z.boolean({ error: 'must be a boolean' }),
+      previouslySuspended: z.boolean({ error: 'must be a boolean' }).optional(),
+    })
+    .default({ held: false }),
 });
 export type RestoreBlueInput = z.infer<typeof RestoreBlueInputSchema>;
 
@@ -73,11 +89,18 @@ export interface RestoreBlueResult {
 /** Statuses in which SageMaker is still working on the endpoint: nothing to do but wait. */
 const WAIT_STATUSES: ReadonlySet<string> = new Set([...ENDPOINT_IN_PROGRESS_STATUSES, 'Deleting']);
 
-export async function restoreBlue(
-  input: RestoreBlueInput,
-  deps: { readonly sageMaker: SageMakerClient; readonly logger: StepLogger },
-): Promise<RestoreBlueResult> {
-  const { plan, failure, previous } = input;
+export interface RestoreBlueDependencies {
+  readonly sageMaker: SageMakerClient;
+  readonly autoScaling: ApplicationAutoScalingClient;
+  /** Probes blue before traffic goes back to it. */
+  readonly runtime: SageMakerRuntimeClient;
+  /** Reads the probe's payload (a dataset or a model package sample in S3). */
+  readonly s3: S3Client;
+  readonly logger: StepLogger;
+}
+
+export async function restoreBlue(input: RestoreBlueInput, deps: RestoreBlueDependencies): Promise<RestoreBlueResult> {
+  const { plan, failure, previous, blueCapacity } = input;
   const since = previous.since ?? nowIso();
   const failureText = failureMessage(failure.Cause);
   const respond = (action: RestoreAction, message: string): RestoreBlueResult => ({
@@ -91,10 +114,10 @@ export async function restoreBlue(
   const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
   if (!endpoint) return respond('DONE', nothingToRestore(plan, previous.action));
 
+  const timedOut = (): boolean => millisecondsSince(since) / 1000 > plan.policy.endpointUpdateTimeoutSeconds;
   /** Every outcome but DONE (waiting or acting) is bounded by the policy's update timeout. */
   const withinTimeout = (): void => {
-    const elapsedSeconds = millisecondsSince(since) / 1000;
-    if (elapsedSeconds <= plan.policy.endpointUpdateTimeoutSeconds) return;
+    if (!timedOut()) return;
     throw new RollbackFailed(
       `Blue was not restored within ${plan.policy.endpointUpdateTimeoutSeconds} s (since ${since}): ${endpointState(endpoint)}. ` +
         `The endpoint needs an operator. Original failure: ${failure.Error}: ${failureText}`,
@@ -142,14 +165,26 @@ export async function restoreBlue(
     );
   }
   if (status === 'InService' && endpoint.EndpointConfigName === blue.endpointConfigName) {
-    return respond(
-      'DONE',
-      `Blue restored: endpoint ${plan.endpointName} serves variant ${blue.variantName} alone on config ${blue.endpointConfigName}; green removed.`,
-    );
+    const restored = `Blue restored: endpoint ${plan.endpointName} serves variant ${blue.variantName} alone on config ${blue.endpointConfigName}; green removed.`;
+    if (!blueCapacity.held) return respond('DONE', restored);
+    try {
+      const resumed = await resumeScaleIn(deps.autoScaling, plan.endpointName, blue.variantName);
+      return respond('DONE', resumed ? `${restored} Blue's dynamic scale-in, held for the rollout, resumed.` : restored);
+    } catch (error) {
+      // Blue serves: a scale-in left suspended does not undo the restore. Retried while time remains.
+      if (isConcurrentUpdateError(error) && !timedOut()) {
+        return respond('WAIT', `Waiting: blue's scale-in cannot be resumed yet (${describeError(error)}).`);
+      }
+      deps.logger.warn("Blue's scale-in could not be resumed", { error: describeError(error) });
+      return respond(
+        'DONE',
+        `${restored} Blue's dynamic scale-in is still suspended (resuming it failed: ${describeError(error)}): an operator must resume it.`,
+      );
+    }
   }
   if (status === 'InService' && endpoint.EndpointConfigName === plan.green.transitionEndpointConfigName) {
     withinTimeout();
-    return restoreFromTransition(plan, endpoint, mutate, deps.sageMaker);
+    return restoreFromTransition(plan, endpoint, { mutate, respond }, deps);
   }
   if (status === 'InService') {
     throw new RollbackFailed(
@@ -164,39 +199,68 @@ export async function restoreBlue(
 }
 
 type Mutate = (action: RestoreAction, message: string, call: () => Promise<unknown>) => Promise<RestoreBlueResult>;
+type Respond = (action: RestoreAction, message: string) => RestoreBlueResult;
 
 /**
  * On the transition config. If green carries traffic, the fastest safe step is weights back in place
- * (blue's original weight, green 0); the next call, once InService again, removes green. Otherwise the
- * endpoint returns to blue's config, keeping blue's live instance count (RetainAllVariantProperties) but
- * not its weight (blue's config's weight applies, as before the rollout).
+ * (blue's original weight, green 0), once blue answers a probe; the next call, once InService again, removes
+ * green. Otherwise green's auto scaling (given on promotion) is released, and the endpoint returns to blue's
+ * config, keeping blue's live instance count (RetainAllVariantProperties) but not its weight (blue's config's
+ * weight applies, as before the rollout).
  */
-function restoreFromTransition(plan: RolloutPlan, endpoint: DescribeEndpointOutput, mutate: Mutate, sageMaker: SageMakerClient): Promise<RestoreBlueResult> {
+async function restoreFromTransition(
+  plan: RolloutPlan,
+  endpoint: DescribeEndpointOutput,
+  answer: { readonly mutate: Mutate; readonly respond: Respond },
+  deps: RestoreBlueDependencies,
+): Promise<RestoreBlueResult> {
   const blue = requireBlue(plan, STEP);
-  const greenLive = findVariant(endpoint.ProductionVariants, plan.green.variantName);
+  const greenVariantName = plan.green.variantName;
+  const greenLive = findVariant(endpoint.ProductionVariants, greenVariantName);
   if ((greenLive?.CurrentWeight ?? 0) > 0) {
+    // Green serves; moving its traffic to a blue that cannot serve would turn a degraded rollout into an outage.
+    const health = await checkBlueServes(
+      { endpoint, endpointName: plan.endpointName, blueVariantName: blue.variantName, payloads: plan.payloads },
+      { runtime: deps.runtime, s3: deps.s3 },
+    );
+    if (!health.healthy) {
+      throw new BlueUnhealthy(
+        `Blue cannot take the traffic back: ${health.reason}. Traffic stays on green, which serves it; the rollout stops for an operator.`,
+      );
+    }
     // Blue must come back with a weight > 0 even if it somehow started at 0: the endpoint is never left unserved.
     const blueWeight = blue.weight > 0 ? blue.weight : 1;
-    return mutate(
+    return answer.mutate(
       'RESTORING_WEIGHTS',
-      `Green carried traffic (weight ${greenLive?.CurrentWeight}): restoring blue ${blue.variantName} to weight ${blueWeight} and green to 0.`,
+      `Green carried traffic (weight ${greenLive?.CurrentWeight}): blue answered its probe on ${health.instanceCount} ` +
+        `${health.instanceCount === 1 ? 'instance' : 'instances'}; restoring blue ${blue.variantName} to weight ${blueWeight} and green to 0.`,
       () =>
-        sageMaker.send(
+        deps.sageMaker.send(
           new UpdateEndpointWeightsAndCapacitiesCommand({
             EndpointName: plan.endpointName,
             DesiredWeightsAndCapacities: [
               { VariantName: blue.variantName, DesiredWeight: blueWeight },
-              { VariantName: plan.green.variantName, DesiredWeight: 0 },
+              { VariantName: greenVariantName, DesiredWeight: 0 },
             ],
           }),
         ),
     );
   }
-  return mutate(
+  // An UpdateEndpoint that removes an autoscaled variant fails: green's scaling goes first (idempotent).
+  let greenScaling: { released: boolean; policyNames: string[] };
+  try {
+    greenScaling = await releaseVariantScaling(deps.autoScaling, plan.endpointName, greenVariantName);
+  } catch (error) {
+    if (!isConcurrentUpdateError(error)) throw error;
+    return answer.respond('WAIT', `Waiting: green's auto scaling cannot be released yet (${describeError(error)}).`);
+  }
+  if (greenScaling.released) deps.logger.info("Green's auto scaling released before its removal", { ...greenScaling });
+  const released = greenScaling.released ? ` Green's auto scaling was released first.` : '';
+  return answer.mutate(
     'UPDATING',
-    `Returning endpoint ${plan.endpointName} to blue's config ${blue.endpointConfigName} (green leaves, blue keeps its instance count).`,
+    `Returning endpoint ${plan.endpointName} to blue's config ${blue.endpointConfigName} (green leaves, blue keeps its instance count).${released}`,
     () =>
-      sageMaker.send(
+      deps.sageMaker.send(
         new UpdateEndpointCommand({
           EndpointName: plan.endpointName,
           EndpointConfigName: blue.endpointConfigName,

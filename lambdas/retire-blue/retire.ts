@@ -1,10 +1,14 @@
 /**
  * Releases blue once green serves everything: an endpoint config with green alone (at the instance count it
  * runs with now, so an autoscaled green keeps its capacity) and UpdateEndpoint to it. Refuses unless green
- * carries the traffic and blue carries none: the variant that serves is never the one removed.
+ * carries the traffic and blue carries none: the variant that serves is never the one removed. An autoscaled
+ * blue's scaling policies and scalable target are removed first: an UpdateEndpoint that removes an autoscaled
+ * variant fails.
  */
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { type CreateEndpointConfigInput, type DescribeEndpointConfigOutput, type ProductionVariantSummary, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
+import { releaseVariantScaling } from '../shared/autoscaling';
 import { EndpointNotReady } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
 import { definedOnly } from '../shared/objects';
@@ -33,6 +37,7 @@ export type RetireBlueResult = EndpointUpdateRequest;
 
 export interface RetireBlueDependencies {
   readonly sageMaker: SageMakerClient;
+  readonly autoScaling: ApplicationAutoScalingClient;
   readonly logger: StepLogger;
   /** How UpdateEndpoint waits for the just-created final config. @default 4 attempts, 2 s apart */
   readonly configVisibility?: ConfigVisibilityRetryOptions;
@@ -68,6 +73,9 @@ export async function retireBlue(plan: RolloutPlan, deps: RetireBlueDependencies
     finalEndpointConfigInput(plan, transitionConfig, greenLive),
   );
   deps.logger.info(`Final endpoint config ${configOutcome}`, { endpointConfigName: finalEndpointConfigName });
+  // Idempotent: a retry finds the policies and target already gone.
+  const blueScaling = await releaseVariantScaling(deps.autoScaling, plan.endpointName, blue.variantName);
+  if (blueScaling.released) deps.logger.info("Blue's auto scaling released before its removal", { ...blueScaling });
   const outcome = await requestEndpointUpdate(deps.sageMaker, plan.endpointName, finalEndpointConfigName, deps.configVisibility);
   deps.logger.info(`UpdateEndpoint to the final config ${outcome}`, { endpointConfigName: finalEndpointConfigName });
   return result;

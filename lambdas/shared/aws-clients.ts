@@ -4,9 +4,13 @@
  * only the HTTP transport (and give static credentials), so requests still go through the SDK's real
  * serializers, retries and error parsing: the handler code that runs locally is the code that runs in Lambda.
  */
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsCredentialIdentity, HttpHandlerOptions, RequestHandler } from '@smithy/types';
 import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 
@@ -40,3 +44,8 @@ export const sageMakerRuntimeClient = (): SageMakerRuntimeClient =>
 export const singleAttemptRuntimeClient = (): SageMakerRuntimeClient =>
   memo('sagemaker-runtime-single-attempt', () => new SageMakerRuntimeClient({ ...overrides, maxAttempts: 1 }));
 export const s3Client = (): S3Client => memo('s3', () => new S3Client({ ...overrides }));
+export const cloudWatchClient = (): CloudWatchClient => memo('cloudwatch', () => new CloudWatchClient({ ...overrides }));
+export const autoScalingClient = (): ApplicationAutoScalingClient =>
+  memo('application-autoscaling', () => new ApplicationAutoScalingClient({ ...overrides }));
+export const dynamoDbClient = (): DynamoDBClient => memo('dynamodb', () => new DynamoDBClient({ ...overrides }));
+export const sfnClient = (): SFNClient => memo('sfn', () => new SFNClient({ ...overrides }));

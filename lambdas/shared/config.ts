@@ -168,10 +168,59 @@ export const ValidationPolicySchema = z
   })
   .strict();
 
+/**
+ * How traffic moves from blue to green: each step is one in-place UpdateEndpointWeightsAndCapacities, watched by
+ * the rollout's alarms for `stepBakeSeconds` (the last step, 100%, for the policy's `bakeSeconds`).
+ */
+export const TrafficPolicySchema = z
+  .object({
+    /** ALL_AT_ONCE: 100% in one step. CANARY: `canaryPercent`, then 100%. LINEAR: steps of `linearStepPercent`. @default 'ALL_AT_ONCE' */
+    mode: z.enum(['ALL_AT_ONCE', 'CANARY', 'LINEAR']).default('ALL_AT_ONCE'),
+    /** Green's share in the canary step (SageMaker's own canary allows at most 50%). @default 10 */
+    canaryPercent: z.number().int().min(1).max(50).default(10),
+    /** Green's share added by each linear step; the last step is 100%. @default 25 */
+    linearStepPercent: z.number().int().min(5).max(50).default(25),
+    /** Bake after each step below 100%, watched by the alarms. @default 300 */
+    stepBakeSeconds: z.number().int().min(0).max(86_400).default(300),
+  })
+  .strict();
+
+/**
+ * The CloudWatch alarms that watch green from the first traffic step to the end of the rollback window. The
+ * rollout creates three alarms on green's variant (namespace AWS/SageMaker) and deletes them when it ends; any
+ * alarm in `existingAlarmNames` (metric or composite) also rolls back when it goes to ALARM.
+ */
+export const AlarmPolicySchema = z
+  .object({
+    /** 5xx rate (Average of Invocation5XXErrors, a 0-1 rate) above which green is rolled back. @default 0.01 */
+    maxErrorRate: z.number().gt(0).max(1).default(0.01),
+    /** Model errors rate (Average of InvocationModelErrors) above which green is rolled back. @default 0.01 */
+    maxModelErrorRate: z.number().gt(0).max(1).default(0.01),
+    /** p99 of ModelLatency in milliseconds (the alarm compares microseconds) above which green is rolled back. @default 1000 */
+    maxModelLatencyP99Ms: positive.default(1000),
+    /** CloudWatch period of the alarms (SageMaker publishes 1-minute metrics). @default 60 */
+    periodSeconds: z.number().int().min(60).max(3600).multipleOf(60, 'periodSeconds must be a multiple of 60').default(60),
+    /** Periods evaluated; `datapointsToAlarm` of them breaching fires the alarm. @default 3 */
+    evaluationPeriods: z.number().int().min(1).max(10).default(3),
+    /** @default 2 */
+    datapointsToAlarm: z.number().int().min(1).max(10).default(2),
+    /**
+     * A step whose alarms have no data when its bake ends (no traffic reached green) is not passed:
+     * `rollback` (default) treats it as a failure, `proceed` continues on the evidence of validation alone.
+     */
+    onMissingData: z.enum(['rollback', 'proceed']).default('rollback'),
+    /** Existing alarms (metric or composite) that also roll back when they go to ALARM. @default none */
+    existingAlarmNames: z.array(z.string().min(1).max(255)).max(10).default([]),
+    /** The fallback: how often a watched step polls the alarms in case an alarm event was missed. @default 300 */
+    checkIntervalSeconds: z.number().int().min(30).max(3600).default(300),
+  })
+  .strict()
+  .refine((a) => a.datapointsToAlarm <= a.evaluationPeriods, { message: 'datapointsToAlarm must be <= evaluationPeriods', path: ['datapointsToAlarm'] });
+
 /** How a rollout proceeds. */
 export const RolloutPolicySchema = z
   .object({
-    /** How long green serves all traffic, watched, before blue is removed. @default 600 */
+    /** How long green serves all traffic, watched, before it is promoted (the bake of the 100% step). @default 600 */
     bakeSeconds: z.number().int().min(0).max(86_400).default(600),
     /** Longest an endpoint may stay Creating/Updating before the rollout gives up. @default 3600 */
     endpointUpdateTimeoutSeconds: z.number().int().min(60).max(14_400).default(3600),
@@ -184,6 +233,15 @@ export const RolloutPolicySchema = z
     samplePayload: SamplePayloadSchema.optional(),
     /** Warm-up, gates and the decision. */
     validation: ValidationPolicySchema.default(ValidationPolicySchema.parse({})),
+    /** How traffic moves to green. */
+    traffic: TrafficPolicySchema.default(TrafficPolicySchema.parse({})),
+    /** The alarms that watch green and roll it back. */
+    alarms: AlarmPolicySchema.default(AlarmPolicySchema.parse({})),
+    /**
+     * After a clean bake blue stays provisioned at weight 0 this long, still watched: a rollback then is one
+     * weight change (SageMaker's TerminationWaitInSeconds). Then blue is removed. @default 600
+     */
+    rollbackWindowSeconds: z.number().int().min(0).max(86_400).default(600),
   })
   .strict();
 
@@ -234,6 +292,8 @@ export type GreenVariantSpec = z.infer<typeof GreenVariantSpecSchema>;
 export type RolloutPolicy = z.infer<typeof RolloutPolicySchema>;
 export type ValidationPolicy = z.infer<typeof ValidationPolicySchema>;
 export type GatePolicyConfig = z.infer<typeof GatePolicySchema>;
+export type TrafficPolicy = z.infer<typeof TrafficPolicySchema>;
+export type AlarmPolicy = z.infer<typeof AlarmPolicySchema>;
 
 // Whatever the configuration produces, the gates can evaluate: a compile error here means the two drifted apart.
 const configuredGatesAreEvaluable: GatePolicyConfig extends GatePolicy ? true : false = true;

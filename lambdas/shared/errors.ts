@@ -36,6 +36,19 @@ export class WarmUpDidNotStabilize extends RolloutError {}
 export class PayloadUnavailable extends RolloutError {}
 /** Restoring blue after a failure did not succeed: the endpoint needs an operator. */
 export class RollbackFailed extends RolloutError {}
+/** The endpoint is Updating (another weight change, auto scaling): retried by the state machine. */
+export class EndpointBusy extends RolloutError {}
+/** One of the rollout's alarms (or an existing alarm named in the policy) went to ALARM while green was watched. */
+export class AlarmTriggered extends RolloutError {}
+/** An operator asked for a rollback (`npm run operator -- rollback`). */
+export class RollbackRequested extends RolloutError {}
+/**
+ * Rollback would rely on blue, but blue cannot serve (not InService, no instances, or its probe failed): traffic
+ * stays where it is served and the rollout stops for an operator.
+ */
+export class BlueUnhealthy extends RolloutError {}
+/** A watched step ended with no alarm data (no traffic reached green) and the policy says that is not a pass. */
+export class InsufficientAlarmData extends RolloutError {}
 
 /** One line for logs and Causes: the error's name and message, or the value itself. */
 export function describeError(error: unknown): string {

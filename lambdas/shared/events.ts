@@ -45,3 +45,49 @@ export const ModelPackageStateChangeEventSchema = z.looseObject({
 });
 
 export type ModelPackageStateChangeEvent = z.infer<typeof ModelPackageStateChangeEventSchema>;
+
+export const ALARM_EVENT_SOURCE = 'aws.cloudwatch';
+export const ALARM_EVENT_DETAIL_TYPE = 'CloudWatch Alarm State Change';
+
+export interface AlarmEventPattern {
+  readonly source: string[];
+  readonly 'detail-type': string[];
+  readonly detail: {
+    readonly state: { readonly value: string[] };
+    readonly alarmName: Array<string | { readonly prefix: string }>;
+  };
+}
+
+/**
+ * Alarms going to ALARM that a rollout may react to: those this system creates (by name prefix) and the
+ * existing alarms the targets' policies name. Other alarms never invoke the handler.
+ */
+export function alarmEventPattern(alarmNamePrefix: string, existingAlarmNames: readonly string[]): AlarmEventPattern {
+  return {
+    source: [ALARM_EVENT_SOURCE],
+    'detail-type': [ALARM_EVENT_DETAIL_TYPE],
+    detail: { state: { value: ['ALARM'] }, alarmName: [{ prefix: alarmNamePrefix }, ...new Set(existingAlarmNames)] },
+  };
+}
+
+/**
+ * The "CloudWatch Alarm State Change" event, as far as the rollback handler reads it (metric and composite
+ * alarms; other fields such as `configuration`, `previousState`, `muteDetail` are kept).
+ */
+export const AlarmStateChangeEventSchema = z.looseObject({
+  source: z.literal(ALARM_EVENT_SOURCE, { error: `must be "${ALARM_EVENT_SOURCE}"` }),
+  'detail-type': z.literal(ALARM_EVENT_DETAIL_TYPE, { error: `must be "${ALARM_EVENT_DETAIL_TYPE}"` }),
+  time: z.string({ error: 'must be a string' }).optional(),
+  resources: z.array(z.string()).optional(),
+  detail: z.looseObject({
+    alarmName: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+    state: z.looseObject({
+      value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA'], { error: 'must be OK, ALARM or INSUFFICIENT_DATA' }),
+      reason: z.string().optional(),
+      timestamp: z.string().optional(),
+    }),
+    previousState: z.looseObject({ value: z.string().optional() }).optional(),
+  }),
+});
+
+export type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEventSchema>;

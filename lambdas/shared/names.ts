@@ -58,3 +58,22 @@ export function rolloutNames(input: {
     finalEndpointConfigName: boundedName(input.endpointName, tag),
   };
 }
+
+/** Every CloudWatch alarm this system creates starts with this (IAM scopes alarm writes to it). */
+export const ALARM_NAME_PREFIX = 'sagemaker-blue-green-';
+
+/** The three alarms a rollout creates on its green variant. */
+export interface RolloutAlarmNames {
+  /** Average of Invocation5XXErrors (a 0-1 rate) above the policy's maxErrorRate. */
+  readonly errorRate: string;
+  /** Average of InvocationModelErrors above the policy's maxModelErrorRate. */
+  readonly modelErrorRate: string;
+  /** p99 of ModelLatency (microseconds) above the policy's maxModelLatencyP99Ms. */
+  readonly latencyP99: string;
+}
+
+/** `sagemaker-blue-green-<endpoint>-<deploymentId>-green-5xx-rate`, ...: unique per rollout, readable in the console. */
+export function rolloutAlarmNames(endpointName: string, deploymentId: string): RolloutAlarmNames {
+  const base = `${ALARM_NAME_PREFIX}${endpointName}-${deploymentId}-green`;
+  return { errorRate: `${base}-5xx-rate`, modelErrorRate: `${base}-model-error-rate`, latencyP99: `${base}-model-latency-p99` };
+}

@@ -4,7 +4,7 @@
  * package description, no endpoint description, only what the steps need).
  */
 import { z } from 'zod';
-import { ValidationPolicySchema } from './config';
+import { AlarmPolicySchema, ValidationPolicySchema } from './config';
 import { InputValidationError } from './errors';
 
 export const ContainerSchema = z.object({
@@ -66,10 +66,22 @@ export const RolloutPlanSchema = z.object({
   blue: BlueVariantSchema.optional(),
   green: GreenVariantSchema,
   policy: z.object({
+    /** Bake of the 100% step (and of a first deployment). */
     bakeSeconds: z.number().int().min(0),
+    /** Bake of each traffic step below 100%. */
+    stepBakeSeconds: z.number().int().min(0),
+    /** Blue kept at weight 0, watched, after the bake. */
+    rollbackWindowSeconds: z.number().int().min(0),
     endpointUpdateTimeoutSeconds: z.number().int().min(1),
     pollIntervalSeconds: z.number().int().min(1),
   }),
+  /** Traffic steps: green's share after each, in whole percent, the last 100 (the ASL has one state group per step). */
+  traffic: z.object({
+    mode: z.enum(['ALL_AT_ONCE', 'CANARY', 'LINEAR']),
+    stepPercents: z.array(z.number().int().min(1).max(100)).min(1),
+  }),
+  /** The target's alarm policy, defaults applied (the alarms' names derive from the deployment id). */
+  alarms: AlarmPolicySchema,
   /** What green (and blue) are sent: smoke check, warm-up and validation. */
   payloads: PayloadSourceSchema,
   /** The target's validation policy (warm-up, gates, decision), defaults applied. */

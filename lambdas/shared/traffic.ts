@@ -125,3 +125,31 @@ function nextDouble(x: number, steps: number): number {
   if (steps === 0 || !Number.isFinite(x) || x <= 0) return x;
   return doubleOf(bitsOf(x) + BigInt(steps));
 }
+
+/** The traffic steps' fields of the policy (lambdas/shared/config.ts TrafficPolicySchema). */
+export interface TrafficSchedulePolicy {
+  readonly mode: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR';
+  readonly canaryPercent: number;
+  readonly linearStepPercent: number;
+}
+
+/**
+ * Green's share of the traffic after each step, as whole percentages ending at 100:
+ * ALL_AT_ONCE [100]; CANARY 10 -> [10, 100]; LINEAR 25 -> [25, 50, 75, 100], 30 -> [30, 60, 90, 100].
+ * Percentages (not fractions) because they name the states ("Shift traffic to 10%") and are exact.
+ */
+export function trafficStepPercents(policy: TrafficSchedulePolicy): number[] {
+  switch (policy.mode) {
+    case 'ALL_AT_ONCE':
+      return [100];
+    case 'CANARY':
+      return policy.canaryPercent >= 100 ? [100] : [policy.canaryPercent, 100];
+    case 'LINEAR': {
+      const step = policy.linearStepPercent;
+      if (!(Number.isInteger(step) && step > 0)) throw new RangeError(`linearStepPercent must be a positive integer, got ${step}`);
+      const steps: number[] = [];
+      for (let percent = step; percent < 100; percent += step) steps.push(percent);
+      return [...steps, 100];
+    }
+  }
+}

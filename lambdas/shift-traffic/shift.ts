@@ -1,13 +1,16 @@
 /**
  * Gives green its share of the traffic in place (UpdateEndpointWeightsAndCapacities: no fleet redeploy,
  * blue stays provisioned for a fast rollback). Only on the transition config, where both variants live.
+ * Only weights are sent, never a DesiredInstanceCount: blue's capacity (held by "Hold blue's capacity") and
+ * green's are left to their instance counts and auto scaling. An endpoint that is Updating (another weight
+ * change, an auto scaling activity) is busy, not broken: EndpointBusy, which the state machine retries.
  */
 import { UpdateEndpointWeightsAndCapacitiesCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { EndpointNotReady } from '../shared/errors';
+import { EndpointBusy, EndpointNotReady } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
 import { requireBlue, RolloutPlanSchema } from '../shared/plan';
-import { describeEndpointIfExists, endpointState, findVariant } from '../shared/sagemaker';
+import { describeEndpointIfExists, ENDPOINT_BROKEN_STATUSES, endpointState, findVariant, isEndpointBusyError } from '../shared/sagemaker';
 import { nowIso } from '../shared/time';
 import { weightsEqual, weightsForGreenShare } from '../shared/traffic';
 
@@ -63,18 +66,27 @@ export async function shiftTraffic(
     deps.logger.info('Endpoint already has these desired weights: not requested again', { status: endpoint.EndpointStatus, ...weights });
     return result;
   }
-  if (endpoint.EndpointStatus !== 'InService') {
-    throw new EndpointNotReady(`Weights cannot change now: ${endpointState(endpoint)}.`);
+  const status = endpoint.EndpointStatus ?? 'Unknown';
+  if (status !== 'InService') {
+    const message = `Weights cannot change now: ${endpointState(endpoint)}.`;
+    // Failed and the like do not pass by waiting; Updating (and other work in progress) does.
+    throw ENDPOINT_BROKEN_STATUSES.has(status) ? new EndpointNotReady(message) : new EndpointBusy(message);
   }
-  await deps.sageMaker.send(
-    new UpdateEndpointWeightsAndCapacitiesCommand({
-      EndpointName: plan.endpointName,
-      DesiredWeightsAndCapacities: [
-        { VariantName: blue.variantName, DesiredWeight: weights.blueWeight },
-        { VariantName: plan.green.variantName, DesiredWeight: weights.greenWeight },
-      ],
-    }),
-  );
+  try {
+    await deps.sageMaker.send(
+      new UpdateEndpointWeightsAndCapacitiesCommand({
+        EndpointName: plan.endpointName,
+        DesiredWeightsAndCapacities: [
+          { VariantName: blue.variantName, DesiredWeight: weights.blueWeight },
+          { VariantName: plan.green.variantName, DesiredWeight: weights.greenWeight },
+        ],
+      }),
+    );
+  } catch (error) {
+    // The endpoint became Updating between DescribeEndpoint and this call (auto scaling, another change).
+    if (isEndpointBusyError(error)) throw new EndpointBusy(`Weights cannot change now: endpoint ${plan.endpointName} became busy (${(error as Error).message}).`);
+    throw error;
+  }
   deps.logger.info('Weights requested', { ...weights, greenShare });
   return result;
 }

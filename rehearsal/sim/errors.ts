@@ -6,7 +6,14 @@
  */
 
 /** The services the simulation answers for. */
-export type SimService = 'sagemaker' | 'sagemaker-runtime' | 's3';
+export type SimService =
+  | 'sagemaker'
+  | 'sagemaker-runtime'
+  | 's3'
+  | 'cloudwatch'
+  | 'application-autoscaling'
+  | 'dynamodb'
+  | 'sfn';
 
 /**
  * HTTP status AWS uses for each error name the simulation can produce. Names not listed answer 400
@@ -40,11 +47,48 @@ const HTTP_STATUS_BY_ERROR: Readonly<Record<string, number>> = {
   NotImplemented: 501,
   PreconditionFailed: 412,
   MissingContentLength: 411,
+  // CloudWatch (awsJson1_0, query-compatible): status codes from the service model's awsQueryError traits.
+  // CloudWatch's ResourceNotFound and ResourceNotFoundException are 404s, unlike SageMaker's ResourceNotFound
+  // and DynamoDB's ResourceNotFoundException (400): cloudwatch.ts passes their status explicitly.
+  InvalidParameterValue: 400,
+  InvalidParameterCombination: 400,
+  MissingParameter: 400,
+  LimitExceeded: 400,
+  LimitExceededException: 400,
+  InvalidNextToken: 400,
+  InvalidFormat: 400,
+  InternalServiceError: 500,
+  ConcurrentModificationException: 429,
+  // DynamoDB, Step Functions and Application Auto Scaling (awsJson1_0/1_1): statuses from the service models.
+  ConditionalCheckFailedException: 400,
+  ProvisionedThroughputExceededException: 400,
+  RequestLimitExceeded: 400,
+  ItemCollectionSizeLimitExceededException: 400,
+  TransactionConflictException: 400,
+  InternalServerError: 500,
+  InvalidToken: 400,
+  InvalidOutput: 400,
+  TaskDoesNotExist: 400,
+  TaskTimedOut: 400,
+  ObjectNotFoundException: 400,
+  FailedResourceAccessException: 400,
+  ConcurrentUpdateException: 500,
+  InternalServiceException: 500,
 };
 
-/** The HTTP status AWS answers `errorName` with. */
-export function httpStatusFor(errorName: string): number {
-  const known = HTTP_STATUS_BY_ERROR[errorName];
+/**
+ * Statuses that differ from one service to another for the same error name (DynamoDB's
+ * ResourceNotFoundException is a 400, CloudWatch's and Application Auto Scaling's a 404).
+ */
+const HTTP_STATUS_BY_SERVICE_ERROR: Readonly<Partial<Record<SimService, Readonly<Record<string, number>>>>> = {
+  cloudwatch: { ResourceNotFound: 404, ResourceNotFoundException: 404 },
+  'application-autoscaling': { ResourceNotFoundException: 404 },
+  dynamodb: { ResourceNotFoundException: 400 },
+};
+
+/** The HTTP status AWS answers `errorName` with (from `service`, when given and it differs there). */
+export function httpStatusFor(errorName: string, service?: SimService): number {
+  const known = (service !== undefined ? HTTP_STATUS_BY_SERVICE_ERROR[service]?.[errorName] : undefined) ?? HTTP_STATUS_BY_ERROR[errorName];
   if (known !== undefined) return known;
   return /^Internal/.test(errorName) ? 500 : 400;
 }
@@ -76,6 +120,12 @@ export function defaultMessageFor(errorName: string): string {
       return 'Please reduce your request rate.';
     case 'InternalError':
       return 'We encountered an internal error. Please try again.';
+    case 'ProvisionedThroughputExceededException':
+      return 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.';
+    case 'InternalServerError':
+      return 'Internal server error';
+    case 'ConcurrentUpdateException':
+      return 'You already have a pending update to an Auto Scaling resource.';
     default:
       return `${errorName} (simulated)`;
   }
@@ -95,11 +145,16 @@ export class AwsServiceError extends Error {
     /** The AWS error name (`ValidationException`, `ModelError`, ...): the SDK exception's `name`. */
     readonly code: string,
     message: string,
-    options: { readonly httpStatus?: number; readonly details?: Record<string, unknown> } = {},
+    options: {
+      readonly httpStatus?: number;
+      readonly details?: Record<string, unknown>;
+      /** The answering service, for the names whose status depends on it. */
+      readonly service?: SimService;
+    } = {},
   ) {
     super(message);
     this.name = code;
-    this.httpStatus = options.httpStatus ?? httpStatusFor(code);
+    this.httpStatus = options.httpStatus ?? httpStatusFor(code, options.service);
     this.details = options.details ?? {};
   }
 }

@@ -7,8 +7,9 @@ import { AwsServiceError, defaultMessageFor, type SimService } from './errors';
 /** An API call answered with an error instead of being executed. */
 export interface ApiErrorFault {
   readonly kind: 'api-error';
+  /** Any simulated service: `sagemaker`, `sagemaker-runtime`, `s3`, `cloudwatch`, `application-autoscaling`, `dynamodb`, `sfn`. */
   readonly service: SimService;
-  /** Operation name as in the API (`UpdateEndpoint`, `InvokeEndpoint`). */
+  /** Operation name as in the API (`UpdateEndpoint`, `InvokeEndpoint`, `PutItem`, `SendTaskFailure`). */
   readonly operation: string;
   /** Error name, e.g. `ThrottlingException`, `InternalFailure`, `ModelError`. */
   readonly error: string;
@@ -75,7 +76,7 @@ export class FaultInjector {
       const seen = this.matches[index]++;
       const after = rule.after ?? 0;
       if (fired === undefined && seen >= after && seen < after + (rule.times ?? 1)) {
-        fired = injectedError(rule.error, rule.message);
+        fired = injectedError(rule.error, rule.message, service);
       }
     });
     return fired;
@@ -109,11 +110,11 @@ export class FaultInjector {
   }
 }
 
-/** The error an api-error rule answers with, with the details its protocol needs. */
-export function injectedError(errorName: string, message?: string): AwsServiceError {
+/** The error an api-error rule answers with, with the details its protocol needs and `service`'s status for it. */
+export function injectedError(errorName: string, message?: string, service?: SimService): AwsServiceError {
   const text = message ?? defaultMessageFor(errorName);
   if (errorName === 'ModelError') {
-    return new AwsServiceError(errorName, text, { details: { OriginalStatusCode: 500, OriginalMessage: 'Internal Server Error' } });
+    return new AwsServiceError(errorName, text, { service, details: { OriginalStatusCode: 500, OriginalMessage: 'Internal Server Error' } });
   }
-  return new AwsServiceError(errorName, text);
+  return new AwsServiceError(errorName, text, { service });
 }

@@ -6,7 +6,7 @@
  * model). All randomness comes from seeded streams.
  */
 import { createHash } from 'node:crypto';
-import { sleep, type AbortSignalLike } from './clock';
+import { nowMs, sleep, type AbortSignalLike } from './clock';
 import { AwsServiceError, runtimeValidationError } from './errors';
 import { lognormalFromPercentiles, SeededRandom } from './rng';
 import type { SageMakerSimulation, ServingVariant } from './sagemaker';
@@ -58,6 +58,13 @@ export interface ModelBehaviour {
    * CreateEndpoint deploying it ends Failed. @default false
    */
   readonly failsHealthCheck?: boolean;
+  /**
+   * From `fromSecond` until `toSecond` (virtual seconds since the simulation's start, see
+   * SageMakerRuntimeSimulationOptions.startMs) the model's container is down: every invocation of a fleet
+   * serving this model fails with ModelError (OriginalStatusCode 500). @default none; without `toSecond`,
+   * the outage never ends.
+   */
+  readonly outage?: { readonly fromSecond: number; readonly toSecond?: number };
 }
 
 export const DEFAULT_MODEL_BEHAVIOUR = {
@@ -159,12 +166,35 @@ export interface SageMakerRuntimeSimulationOptions {
   readonly accountId: string;
   /** The simulation's root random stream; the runtime derives its own streams from it. */
   readonly random: SeededRandom;
+  /** Where model outages are measured from (virtual epoch ms). @default the virtual time the simulation is created */
+  readonly startMs?: number;
+}
+
+/** A model outage in virtual epoch ms: [fromMs, toMs), toMs infinite for an outage that never ends. */
+export interface OutageWindow {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** One latency draw in ms (not rounded) from the behaviour's lognormal, without the cold-start slowdown. */
+export function sampleBaseLatencyMs(random: SeededRandom, behaviour: ModelBehaviour): number {
+  const { p50, p99 } = behaviour.latencyMs ?? DEFAULT_MODEL_BEHAVIOUR.latencyMs;
+  return random.lognormal(lognormalFromPercentiles(p50, p99));
+}
+
+/** The behaviour's outage in virtual epoch ms, for a simulation that started at `startMs`; undefined if none. */
+export function outageWindow(behaviour: ModelBehaviour, startMs: number): OutageWindow | undefined {
+  const outage = behaviour.outage;
+  if (!outage) return undefined;
+  return { fromMs: startMs + outage.fromSecond * 1000, toMs: outage.toSecond !== undefined ? startMs + outage.toSecond * 1000 : Number.POSITIVE_INFINITY };
 }
 
 export class SageMakerRuntimeSimulation {
   private readonly behaviours = new Map<string, ModelBehaviour>();
   private readonly region: string;
   private readonly accountId: string;
+  /** Where model outages are measured from (virtual epoch ms). */
+  readonly startMs: number;
   // One stream per purpose: routing decisions do not change when, say, the error rate does.
   private readonly routingRandom: SeededRandom;
   private readonly latencyRandom: SeededRandom;
@@ -183,6 +213,7 @@ export class SageMakerRuntimeSimulation {
     this.latencyRandom = options.random.derive('runtime/latency');
     this.errorRandom = options.random.derive('runtime/errors');
     this.predictionRandom = options.random.derive('runtime/prediction');
+    this.startMs = options.startMs ?? nowMs();
   }
 
   /**
@@ -197,6 +228,11 @@ export class SageMakerRuntimeSimulation {
   /** The behaviour registered for this model data, or the default one. */
   behaviourFor(modelDataUrl: string | undefined): ModelBehaviour {
     return (modelDataUrl !== undefined ? this.behaviours.get(modelDataUrl) : undefined) ?? {};
+  }
+
+  /** The outage of the model with this data (virtual epoch ms), or undefined if it has none. */
+  outageWindowFor(modelDataUrl: string | undefined): OutageWindow | undefined {
+    return outageWindow(this.behaviourFor(modelDataUrl), this.startMs);
   }
 
   /**
@@ -223,7 +259,7 @@ export class SageMakerRuntimeSimulation {
     const latencyMs = this.sampleLatencyMs(behaviour, fleetInvocation);
     const failureDraw = this.errorRandom.next();
     const noise = this.noiseStream(variant.modelDataUrl).normal();
-    const modelError = this.modelErrorFor(request, behaviour, failureDraw);
+    const modelError = this.modelErrorFor(request, behaviour, failureDraw, nowMs());
     const score = scoreForBody(behaviour, request.body, noise);
 
     await sleep(latencyMs, signal);
@@ -281,8 +317,7 @@ export class SageMakerRuntimeSimulation {
    * up to `factor` times longer, decaying linearly to 1x at n = requests.
    */
   private sampleLatencyMs(behaviour: ModelBehaviour, fleetInvocation: number): number {
-    const { p50, p99 } = behaviour.latencyMs ?? DEFAULT_MODEL_BEHAVIOUR.latencyMs;
-    const base = this.latencyRandom.lognormal(lognormalFromPercentiles(p50, p99));
+    const base = sampleBaseLatencyMs(this.latencyRandom, behaviour);
     const coldStart = behaviour.coldStart;
     const remaining = coldStart && coldStart.requests > 0 ? Math.max(0, 1 - fleetInvocation / coldStart.requests) : 0;
     // Whole milliseconds: timers have millisecond resolution, and exp(log(250)) is 249.99999999999997.
@@ -290,10 +325,18 @@ export class SageMakerRuntimeSimulation {
   }
 
   /**
-   * The error the container answers with, if any: a malformed request (400, or 500 for a model that
-   * crashes on it) or a sampled failure (500) when `failureDraw`, uniform in [0, 1), falls below the error rate.
+   * The error the container answers with, if any: every request during the model's outage (500), a
+   * malformed request (400, or 500 for a model that crashes on it) or a sampled failure (500) when
+   * `failureDraw`, uniform in [0, 1), falls below the error rate.
    */
-  private modelErrorFor(request: InvokeEndpointRequest, behaviour: ModelBehaviour, failureDraw: number): { statusCode: number; message: string } | undefined {
+  private modelErrorFor(
+    request: InvokeEndpointRequest,
+    behaviour: ModelBehaviour,
+    failureDraw: number,
+    atMs: number,
+  ): { statusCode: number; message: string } | undefined {
+    // A container that is down answers nothing well, not even a malformed request's 400.
+    if (this.isInOutage(behaviour, atMs)) return { statusCode: 500, message: 'Internal Server Error' };
     const malformed = malformedRequestReason(request, behaviour);
     if (malformed !== undefined) {
       return (behaviour.onMalformed ?? DEFAULT_MODEL_BEHAVIOUR.onMalformed) === 'server-error'
@@ -304,6 +347,11 @@ export class SageMakerRuntimeSimulation {
       return { statusCode: 500, message: 'Internal Server Error' };
     }
     return undefined;
+  }
+
+  private isInOutage(behaviour: ModelBehaviour, atMs: number): boolean {
+    const window = outageWindow(behaviour, this.startMs);
+    return window !== undefined && atMs >= window.fromMs && atMs < window.toMs;
   }
 
   private noiseStream(modelDataUrl: string | undefined): SeededRandom {
@@ -343,5 +391,10 @@ function validateBehaviour(modelDataUrl: string, behaviour: ModelBehaviour): voi
   }
   if (behaviour.inputContentType !== undefined && !/^[\w.+-]+\/[\w.+-]+$/.test(behaviour.inputContentType)) {
     problem('inputContentType must be a media type such as application/json');
+  }
+  const outage = behaviour.outage;
+  if (outage && !(Number.isFinite(outage.fromSecond) && outage.fromSecond >= 0)) problem('outage.fromSecond must be a number >= 0');
+  if (outage?.toSecond !== undefined && !(Number.isFinite(outage.toSecond) && outage.toSecond > outage.fromSecond)) {
+    problem('outage.toSecond must be a number greater than outage.fromSecond');
   }
 }

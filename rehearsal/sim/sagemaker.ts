@@ -117,6 +117,45 @@ export interface EndpointChange {
 
 export type EndpointChangeListener = (change: EndpointChange) => void;
 
+/**
+ * Instance-time of one fleet at one instance count: instances count from the moment they start provisioning
+ * (CreateEndpoint / UpdateEndpoint call, or a capacity increase) until they are released (the old fleets when
+ * an UpdateEndpoint completes, the new ones when it rolls back, all of them when DeleteEndpoint completes).
+ * A capacity change closes the segment and opens one with the new count.
+ */
+export interface InstanceSegment {
+  readonly endpointName: string;
+  readonly variantName: string;
+  /** One deployment of a variant (an UpdateEndpoint deploys new fleets even for unchanged variants). */
+  readonly fleetId: string;
+  readonly instanceType: string;
+  readonly instanceCount: number;
+  readonly fromMs: number;
+  /** Absent while the instances are still running. */
+  readonly toMs?: number;
+}
+
+/** What Application Auto Scaling sees of a variant it is asked to register or scale. */
+export interface ScalableVariantSnapshot {
+  readonly endpointName: string;
+  readonly endpointArn: string;
+  readonly endpointStatus: string;
+  /** Absent if the endpoint serves no variant of that name. */
+  readonly variant?: {
+    readonly instanceType: string;
+    readonly currentInstanceCount: number;
+    readonly desiredInstanceCount: number;
+  };
+}
+
+/** What SageMaker asks Application Auto Scaling (wired with `useAutoScaling`). */
+export interface ScalableTargetRegistry {
+  /** Names of the endpoint's variants registered as scalable targets (endpoint names compare case-insensitively). */
+  registeredVariants(endpointName: string): readonly string[];
+  /** Deregisters the endpoint's scalable targets and their policies (DeleteEndpoint does it silently). */
+  deregisterEndpoint(endpointName: string): void;
+}
+
 /** A deployed production variant: one fleet of instances serving one model. */
 export interface ServingVariant {
   readonly variantName: string;
@@ -234,6 +273,12 @@ export class SageMakerSimulation {
   private readonly timings: EndpointTimings;
   private readonly faults: FaultInjector;
   private readonly failsHealthCheck: (modelDataUrl: string | undefined) => boolean;
+  private scalableTargets: ScalableTargetRegistry | undefined;
+  /** Instance-time, in the order segments opened. */
+  private readonly segments: { -readonly [K in keyof InstanceSegment]: InstanceSegment[K] }[] = [];
+  /** Index in `segments` of each running fleet's open segment. */
+  private readonly openSegments = new Map<ServingVariant, number>();
+  private fleetSequence = 0;
 
   /** The operations this simulation implements, by API name. */
   private readonly operations: Readonly<Record<string, (input: unknown) => object>> = {
@@ -336,7 +381,8 @@ export class SageMakerSimulation {
     endpoint.status = 'InService';
     endpoint.failureReason = undefined;
     // A seeded endpoint has been serving for a while: its fleets are warm.
-    endpoint.variants = creation.variants.map((variant) => ({ ...variant, invocations: Number.POSITIVE_INFINITY }));
+    for (const variant of creation.variants) variant.invocations = Number.POSITIVE_INFINITY;
+    endpoint.variants = creation.variants;
     this.emit(endpoint, nowMs(), `Seeded InService on ${endpoint.configName}`);
   }
 
@@ -378,6 +424,101 @@ export class SageMakerSimulation {
     const endpoint = this.endpoints.get(key(name));
     if (!endpoint) return undefined;
     return { endpointName: endpoint.name, endpointArn: endpoint.arn, status: endpoint.status, variants: endpoint.variants };
+  }
+
+  /** Instance-time of every fleet so far (copies), in the order the segments opened. */
+  instanceSegments(): InstanceSegment[] {
+    this.settleTransitions();
+    return this.segments.map((segment) => ({ ...segment }));
+  }
+
+  // ---------------------------------------------------------------- Application Auto Scaling interplay
+
+  /** Lets UpdateEndpoint and DeleteEndpoint consult (and DeleteEndpoint clean up) the registered scalable targets. */
+  useAutoScaling(registry: ScalableTargetRegistry): void {
+    this.scalableTargets = registry;
+  }
+
+  /** The endpoint and variant as auto scaling sees them, or undefined if the endpoint does not exist. */
+  scalableVariant(endpointName: string, variantName: string): ScalableVariantSnapshot | undefined {
+    this.settleTransitions();
+    const endpoint = this.endpoints.get(key(endpointName));
+    if (!endpoint) return undefined;
+    const variant = endpoint.variants.find((candidate) => candidate.variantName === variantName);
+    return {
+      endpointName: endpoint.name,
+      endpointArn: endpoint.arn,
+      endpointStatus: endpoint.status,
+      ...(variant
+        ? {
+            variant: {
+              instanceType: variant.instanceType,
+              currentInstanceCount: variant.currentInstanceCount,
+              desiredInstanceCount: variant.desiredInstanceCount,
+            },
+          }
+        : {}),
+    };
+  }
+
+  /**
+   * Applies an auto scaling decision as Application Auto Scaling does, through UpdateEndpointWeightsAndCapacities
+   * on the variant's DesiredInstanceCount: Updating for updateWeightsSeconds, then InService with the new count.
+   * Only an InService endpoint scales (auto scaling is paused during updates). Returns whether the change started.
+   */
+  applyScalingCapacity(endpointName: string, variantName: string, instanceCount: number, reason: string): boolean {
+    this.settleTransitions();
+    const endpoint = this.endpoints.get(key(endpointName));
+    if (!endpoint || endpoint.status !== 'InService') return false;
+    const variant = endpoint.variants.find((candidate) => candidate.variantName === variantName);
+    if (!variant || variant.currentInstanceCount === instanceCount || !(Number.isInteger(instanceCount) && instanceCount >= 1)) return false;
+    const from = variant.currentInstanceCount;
+    variant.desiredInstanceCount = instanceCount;
+    this.startWeightsTransition(endpoint, `Application Auto Scaling: ${variantName} ${from} -> ${instanceCount} instances (${reason})`);
+    return true;
+  }
+
+  /** Names of the endpoint's variants that are registered scalable targets. */
+  private registeredVariants(endpoint: StoredEndpoint): ReadonlySet<string> {
+    return new Set(this.scalableTargets?.registeredVariants(endpoint.name) ?? []);
+  }
+
+  // ---------------------------------------------------------------- fleet accounting
+
+  private openFleets(endpointName: string, fleets: readonly ServingVariant[], atMs: number): void {
+    for (const fleet of fleets) {
+      this.fleetSequence += 1;
+      this.openSegments.set(fleet, this.segments.length);
+      this.segments.push({
+        endpointName,
+        variantName: fleet.variantName,
+        fleetId: `${endpointName}/${fleet.variantName}#${this.fleetSequence}`,
+        instanceType: fleet.instanceType,
+        instanceCount: fleet.currentInstanceCount,
+        fromMs: atMs,
+      });
+    }
+  }
+
+  /** Closes the fleet's open segment and opens one with `instanceCount` (no-op if the count is unchanged). */
+  private resizeFleet(fleet: ServingVariant, instanceCount: number, atMs: number): void {
+    const index = this.openSegments.get(fleet);
+    if (index === undefined) return;
+    const open = this.segments[index]!;
+    if (open.instanceCount === instanceCount) return;
+    const { endpointName, variantName, fleetId, instanceType } = open;
+    open.toMs = atMs;
+    this.openSegments.set(fleet, this.segments.length);
+    this.segments.push({ endpointName, variantName, fleetId, instanceType, instanceCount, fromMs: atMs });
+  }
+
+  private releaseFleets(fleets: readonly ServingVariant[], atMs: number): void {
+    for (const fleet of fleets) {
+      const index = this.openSegments.get(fleet);
+      if (index === undefined) continue;
+      this.segments[index]!.toMs = atMs;
+      this.openSegments.delete(fleet);
+    }
   }
 
   // ---------------------------------------------------------------- ARNs and lookups
@@ -641,6 +782,7 @@ export class SageMakerSimulation {
       tags,
     };
     this.endpoints.set(key(endpoint.name), endpoint);
+    this.openFleets(endpoint.name, fleets, now);
     this.startTransition(endpoint, {
       kind: 'create',
       endsAtMs: now + this.timings.createEndpointSeconds * 1000,
@@ -661,6 +803,7 @@ export class SageMakerSimulation {
     const endpoint = this.requireEndpoint(input.EndpointName);
     this.requireMutable(endpoint);
     const config = this.requireEndpointConfig(input.EndpointConfigName);
+    this.checkAutoScaledVariantsKept(endpoint, config);
 
     const fleets = this.fleetsFor(config);
     if (input.RetainAllVariantProperties === true) {
@@ -680,6 +823,7 @@ export class SageMakerSimulation {
     const failureReason = this.faults.rollbackReasonFor(config.name) ?? this.healthCheckFailure(fleets);
     endpoint.status = 'Updating';
     endpoint.lastModifiedTimeMs = now;
+    this.openFleets(endpoint.name, fleets, now);
     this.startTransition(endpoint, {
       kind: 'update',
       startedAtMs: now,
@@ -719,12 +863,40 @@ export class SageMakerSimulation {
       if (desired?.DesiredWeight !== undefined) variant.desiredWeight = desired.DesiredWeight;
       if (desired?.DesiredInstanceCount !== undefined) variant.desiredInstanceCount = desired.DesiredInstanceCount;
     }
+    this.startWeightsTransition(endpoint, `UpdateEndpointWeightsAndCapacities: Updating to ${describeWeights(endpoint.variants, 'desired')}`);
+    return { EndpointArn: endpoint.arn };
+  }
+
+  /** Updating for updateWeightsSeconds towards the variants' desired weights and counts; added instances count from now. */
+  private startWeightsTransition(endpoint: StoredEndpoint, message: string): void {
     const now = nowMs();
     endpoint.status = 'Updating';
     endpoint.lastModifiedTimeMs = now;
+    for (const variant of endpoint.variants) {
+      if (variant.desiredInstanceCount > variant.currentInstanceCount) this.resizeFleet(variant, variant.desiredInstanceCount, now);
+    }
     this.startTransition(endpoint, { kind: 'weights', endsAtMs: now + this.timings.updateWeightsSeconds * 1000 });
-    this.emit(endpoint, now, `UpdateEndpointWeightsAndCapacities: Updating to ${describeWeights(endpoint.variants, 'desired')}`);
-    return { EndpointArn: endpoint.arn };
+    this.emit(endpoint, now, message);
+  }
+
+  /**
+   * SageMaker refuses an UpdateEndpoint that would remove a variant registered as a scalable target, or change its
+   * instance type: its scaling policies must be deleted and its target deregistered first.
+   */
+  private checkAutoScaledVariantsKept(endpoint: StoredEndpoint, config: StoredEndpointConfig): void {
+    const registered = this.registeredVariants(endpoint);
+    const blocking = endpoint.variants.filter((variant) => {
+      if (!registered.has(variant.variantName)) return false;
+      const next = config.variants.find((candidate) => candidate.VariantName === variant.variantName);
+      return next === undefined || next.InstanceType !== variant.instanceType;
+    });
+    if (blocking.length === 0) return;
+    const names = blocking.map((variant) => variant.variantName).join(', ');
+    throw validationException(
+      `The variant(s) [${names}] of endpoint "${endpoint.arn}" are registered as scalable targets with Application Auto Scaling, ` +
+        `and endpoint configuration "${config.name}" would remove them or change their instance type. ` +
+        'Delete their scaling policies and deregister them (DeregisterScalableTarget) before updating the endpoint.',
+    );
   }
 
   private describeEndpoint(rawInput: unknown): object {
@@ -782,6 +954,8 @@ export class SageMakerSimulation {
     if (IN_PROGRESS_STATUSES.has(endpoint.status)) {
       throw validationException(`Cannot update in-progress endpoint "${endpoint.arn}".`);
     }
+    // Application Auto Scaling deregisters the endpoint's variants on its own (the caller is allowed to).
+    this.scalableTargets?.deregisterEndpoint(endpoint.name);
     const now = nowMs();
     endpoint.status = 'Deleting';
     endpoint.lastModifiedTimeMs = now;
@@ -879,6 +1053,7 @@ export class SageMakerSimulation {
         if (transition.failureReason !== undefined) {
           endpoint.status = 'Failed';
           endpoint.failureReason = transition.failureReason;
+          this.releaseFleets(transition.variants, at);
           this.emit(endpoint, at, `CreateEndpoint failed: ${transition.failureReason}`);
         } else {
           endpoint.status = 'InService';
@@ -891,10 +1066,12 @@ export class SageMakerSimulation {
         if (transition.failureReason !== undefined) {
           // SageMaker rolls the update back: the old fleet keeps serving, the new one is released.
           endpoint.failureReason = transition.failureReason;
+          this.releaseFleets(transition.variants, at);
           this.emit(endpoint, at, `UpdateEndpoint to ${transition.targetConfigName} rolled back, InService on ${endpoint.configName}: ${transition.failureReason}`);
         } else {
           endpoint.failureReason = undefined;
           endpoint.configName = transition.targetConfigName;
+          this.releaseFleets(endpoint.variants, at);
           endpoint.variants = transition.variants;
           endpoint.dataCaptureConfig = transition.dataCaptureConfig;
           this.emit(endpoint, at, `InService on ${endpoint.configName}: ${describeWeights(endpoint.variants, 'current')}`);
@@ -905,10 +1082,12 @@ export class SageMakerSimulation {
         for (const variant of endpoint.variants) {
           variant.currentWeight = variant.desiredWeight;
           variant.currentInstanceCount = variant.desiredInstanceCount;
+          this.resizeFleet(variant, variant.currentInstanceCount, at);
         }
         this.emit(endpoint, at, `Weights applied: ${describeWeights(endpoint.variants, 'current')}`);
         return;
       case 'delete':
+        this.releaseFleets(endpoint.variants, at);
         this.endpoints.delete(key(endpoint.name));
         this.notify({ endpointName: endpoint.name, status: 'Deleted', endpointConfigName: endpoint.configName, atMs: at, message: 'Endpoint deleted' });
         return;

@@ -1,13 +1,15 @@
 /**
- * The HTTP transport the SDK clients use in the rehearsal: one RequestHandler that answers for SageMaker
- * (awsJson1_1), SageMaker Runtime (restJson1) and S3 (restXml, see s3-wire.ts) from the simulation. It decodes requests and encodes
- * responses exactly as the services do on the wire, so the SDK's own serializers, retry strategy and
- * error parsing run unchanged.
+ * The HTTP transport the SDK clients use in the rehearsal: one RequestHandler that answers from the simulation for
+ * the JSON-protocol services (SageMaker and Application Auto Scaling in awsJson1_1; CloudWatch, DynamoDB and Step
+ * Functions in awsJson1_0), SageMaker Runtime (restJson1) and S3 (restXml, see s3-wire.ts). It decodes requests and
+ * encodes responses exactly as the services do on the wire, so the SDK's own serializers, retry strategy and error
+ * parsing run unchanged.
  */
 import { Readable } from 'node:stream';
 import { HttpResponse, type HttpHandlerOptions, type HttpRequest } from '@smithy/protocol-http';
 import type { RequestHandler, RequestHandlerOutput } from '@smithy/types';
 import { nowMs, sleep, type AbortSignalLike } from './clock';
+import { cloudWatchErrorResponse } from './cloudwatch';
 import { AwsServiceError, type SimService } from './errors';
 import type { FaultInjector } from './faults';
 import type { SageMakerRuntimeSimulation } from './runtime';
@@ -20,7 +22,8 @@ export interface AwsCallRecord {
   readonly service: SimService;
   readonly operation: string;
   /**
-   * SageMaker: the JSON body (the raw text if it is not JSON). Runtime: {EndpointName, TargetVariant, ContentType, Accept, Body}.
+   * JSON-protocol services (SageMaker, CloudWatch, Application Auto Scaling, DynamoDB, Step Functions): the JSON
+   * body (the raw text if it is not JSON). Runtime: {EndpointName, TargetVariant, ContentType, Accept, Body}.
    * S3: the operation's parameters ({Bucket, Key, Range}, {Bucket, Key, ContentType, ContentLength}, {Bucket, Prefix,
    * MaxKeys, ContinuationToken, ...}); never an object's bytes.
    */
@@ -34,14 +37,30 @@ export interface AwsCallRecord {
   error?: string;
 }
 
+/** A simulated service that answers JSON-protocol operations (synchronously or not) or throws AwsServiceError. */
+export interface JsonOperationBackend {
+  supports(operation: string): boolean;
+  execute(operation: string, input: unknown): object | Promise<object>;
+}
+
 export interface SimulatedTransportOptions {
   readonly region: string;
+  /** The account in account-based endpoints (`<account>.ddb.<region>.amazonaws.com`). @default '123456789012' */
+  readonly accountId?: string;
   readonly sagemaker: SageMakerSimulation;
   readonly runtime: SageMakerRuntimeSimulation;
   /** @default none: S3 hosts are not served */
   readonly s3?: S3Simulation;
+  /** @default none: the service's hosts are not served */
+  readonly cloudwatch?: JsonOperationBackend;
+  /** @default none: the service's hosts are not served */
+  readonly autoscaling?: JsonOperationBackend;
+  /** @default none: the service's hosts are not served */
+  readonly dynamodb?: JsonOperationBackend;
+  /** @default none: the service's hosts are not served */
+  readonly stepfunctions?: JsonOperationBackend;
   readonly faults: FaultInjector;
-  /** Every SageMaker control-plane and S3 call waits this long before answering. */
+  /** Every control-plane (JSON-protocol) and S3 call waits this long before answering. */
   readonly apiLatencyMs: number;
   /** S3 transfer rate, bytes per virtual second. @default DEFAULT_S3_BYTES_PER_SECOND (100 MB/s) */
   readonly s3BytesPerSecond?: number;
@@ -49,22 +68,97 @@ export interface SimulatedTransportOptions {
   readonly calls: AwsCallRecord[];
 }
 
-const SAGEMAKER_TARGET_PREFIX = 'SageMaker.';
+/** How one JSON-protocol service is addressed and renders its errors. */
+interface JsonServiceBinding {
+  readonly service: SimService;
+  readonly hosts: readonly string[];
+  /** X-Amz-Target is `<prefix>.<Operation>`. */
+  readonly targetPrefix: string;
+  readonly contentType: 'application/x-amz-json-1.0' | 'application/x-amz-json-1.1';
+  /** The error's extra headers and JSON body, with `__type` (some services qualify it with a namespace) and the message. */
+  readonly renderError: (error: AwsServiceError) => { readonly headers: Record<string, string>; readonly body: Record<string, unknown> };
+  readonly backend: JsonOperationBackend;
+}
+
+/** Errors every Coral-based JSON service qualifies with the framework's namespace rather than its own. */
+function coralErrorType(code: string): string | undefined {
+  if (code === 'ValidationException') return 'com.amazon.coral.validate#ValidationException';
+  if (code === 'SerializationException' || code === 'UnknownOperationException') return `com.amazon.coral.service#${code}`;
+  return undefined;
+}
+
+/** The common awsJson error: the name in `x-amzn-errortype` and in `__type`, the message in `messageMember`. */
+function jsonError(
+  errorType: (code: string) => string,
+  messageMember: 'message' | 'Message',
+): (error: AwsServiceError) => { headers: Record<string, string>; body: Record<string, unknown> } {
+  return (error) => ({
+    headers: { 'x-amzn-errortype': error.code },
+    body: { __type: errorType(error.code), [messageMember]: error.message, ...error.details },
+  });
+}
+
 const INVOCATIONS_PATH = /^\/endpoints\/([^/]+)\/invocations\/?$/;
 
 export class SimulatedTransport implements RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions> {
   readonly metadata = { handlerProtocol: 'h1' };
-  private readonly sagemakerHost: string;
   private readonly runtimeHost: string;
+  private readonly jsonServices: readonly JsonServiceBinding[];
   private readonly s3: S3WireHandler | undefined;
   private requestCount = 0;
 
   constructor(private readonly options: SimulatedTransportOptions) {
-    this.sagemakerHost = `api.sagemaker.${options.region}.amazonaws.com`;
-    this.runtimeHost = `runtime.sagemaker.${options.region}.amazonaws.com`;
+    const region = options.region;
+    const accountId = options.accountId ?? '123456789012';
+    this.runtimeHost = `runtime.sagemaker.${region}.amazonaws.com`;
+    const bindings: (JsonServiceBinding | undefined)[] = [
+      {
+        service: 'sagemaker',
+        hosts: [`api.sagemaker.${region}.amazonaws.com`],
+        targetPrefix: 'SageMaker',
+        contentType: 'application/x-amz-json-1.1',
+        renderError: jsonError((code) => code, 'message'),
+        backend: options.sagemaker,
+      },
+      options.cloudwatch && {
+        service: 'cloudwatch',
+        hosts: [`monitoring.${region}.amazonaws.com`],
+        targetPrefix: 'GraniteServiceVersion20100801',
+        contentType: 'application/x-amz-json-1.0',
+        // awsQueryCompatible: the error shape in __type, the Query error code in x-amzn-query-error.
+        renderError: cloudWatchErrorResponse,
+        backend: options.cloudwatch,
+      },
+      options.autoscaling && {
+        service: 'application-autoscaling',
+        hosts: [`application-autoscaling.${region}.amazonaws.com`],
+        targetPrefix: 'AnyScaleFrontendService',
+        contentType: 'application/x-amz-json-1.1',
+        renderError: jsonError((code) => code, 'Message'),
+        backend: options.autoscaling,
+      },
+      options.dynamodb && {
+        service: 'dynamodb',
+        // The SDK uses the account-based endpoint when the credentials carry an account ID.
+        hosts: [`dynamodb.${region}.amazonaws.com`, `${accountId}.ddb.${region}.amazonaws.com`],
+        targetPrefix: 'DynamoDB_20120810',
+        contentType: 'application/x-amz-json-1.0',
+        renderError: jsonError((code) => coralErrorType(code) ?? `com.amazonaws.dynamodb.v20120810#${code}`, 'message'),
+        backend: options.dynamodb,
+      },
+      options.stepfunctions && {
+        service: 'sfn',
+        hosts: [`states.${region}.amazonaws.com`],
+        targetPrefix: 'AWSStepFunctions',
+        contentType: 'application/x-amz-json-1.0',
+        renderError: jsonError((code) => coralErrorType(code) ?? `com.amazonaws.swf.service.v2.model#${code}`, 'message'),
+        backend: options.stepfunctions,
+      },
+    ];
+    this.jsonServices = bindings.filter((binding): binding is JsonServiceBinding => binding !== undefined);
     this.s3 = options.s3
       ? new S3WireHandler({
-          region: options.region,
+          region,
           s3: options.s3,
           faults: options.faults,
           apiLatencyMs: options.apiLatencyMs,
@@ -77,11 +171,12 @@ export class SimulatedTransport implements RequestHandler<HttpRequest, HttpRespo
   async handle(request: HttpRequest, handlerOptions?: HttpHandlerOptions): Promise<RequestHandlerOutput<HttpResponse>> {
     const signal = handlerOptions?.abortSignal as AbortSignalLike | undefined;
     const body = await readBody(request.body);
-    if (request.hostname === this.sagemakerHost) return { response: await this.handleSageMaker(request, body, signal) };
+    const json = this.jsonServices.find((binding) => binding.hosts.includes(request.hostname));
+    if (json) return { response: await this.handleJson(json, request, body, signal) };
     if (request.hostname === this.runtimeHost) return { response: await this.handleRuntime(request, body, signal) };
     if (this.s3?.serves(request.hostname)) return { response: await this.s3.handle(request, body, signal) };
     // A client configured for another region or service: fail loudly, as a DNS failure would.
-    const served = [this.sagemakerHost, this.runtimeHost, ...(this.s3 ? [this.s3.hostDescription] : [])].join(', ');
+    const served = [...this.jsonServices.flatMap((binding) => binding.hosts), this.runtimeHost, ...(this.s3 ? [this.s3.hostDescription] : [])].join(', ');
     const error = new Error(`getaddrinfo ENOTFOUND ${request.hostname} (the AWS simulation serves ${served})`);
     Object.assign(error, { code: 'ENOTFOUND' });
     throw error;
@@ -90,9 +185,11 @@ export class SimulatedTransport implements RequestHandler<HttpRequest, HttpRespo
   /** Nothing to release: the transport holds no sockets. */
   destroy(): void {}
 
-  private async handleSageMaker(request: HttpRequest, body: Uint8Array, signal?: AbortSignalLike): Promise<HttpResponse> {
+  /** A JSON-protocol call: X-Amz-Target names the operation, the body is its JSON input. */
+  private async handleJson(binding: JsonServiceBinding, request: HttpRequest, body: Uint8Array, signal?: AbortSignalLike): Promise<HttpResponse> {
+    const prefix = `${binding.targetPrefix}.`;
     const target = headerValue(request, 'x-amz-target') ?? '';
-    const operation = target.startsWith(SAGEMAKER_TARGET_PREFIX) ? target.slice(SAGEMAKER_TARGET_PREFIX.length) : target;
+    const operation = target.startsWith(prefix) ? target.slice(prefix.length) : target;
     const text = new TextDecoder().decode(body);
     let input: unknown = text;
     let decodeError: AwsServiceError | undefined;
@@ -101,29 +198,26 @@ export class SimulatedTransport implements RequestHandler<HttpRequest, HttpRespo
     } catch {
       decodeError = new AwsServiceError('SerializationException', 'Unexpected character in the request body: it is not valid JSON.');
     }
-    const record: AwsCallRecord = { service: 'sagemaker', operation, input, atMs: nowMs() };
+    const record: AwsCallRecord = { service: binding.service, operation, input, atMs: nowMs() };
     this.options.calls.push(record);
-    const fault = this.options.faults.apiErrorFor('sagemaker', operation);
+    const fault = this.options.faults.apiErrorFor(binding.service, operation);
 
     await sleep(this.options.apiLatencyMs, signal);
 
     try {
-      if (!target.startsWith(SAGEMAKER_TARGET_PREFIX)) {
+      if (!target.startsWith(prefix)) {
         throw new AwsServiceError('UnknownOperationException', `The requested operation ${target || '(no X-Amz-Target)'} is not recognized by the service.`);
       }
       if (decodeError) throw decodeError;
       if (fault) throw fault;
-      const output = this.options.sagemaker.execute(operation, input);
-      return this.response(200, { 'content-type': 'application/x-amz-json-1.1' }, JSON.stringify(output));
+      const output = await binding.backend.execute(operation, input);
+      return this.response(200, { 'content-type': binding.contentType }, JSON.stringify(output));
     } catch (error) {
       // Anything but a service error is a bug in the simulation: let it surface as is.
       if (!(error instanceof AwsServiceError)) throw error;
       record.error = error.code;
-      return this.response(
-        error.httpStatus,
-        { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': error.code },
-        JSON.stringify({ __type: error.code, message: error.message, ...error.details }),
-      );
+      const rendered = binding.renderError(error);
+      return this.response(error.httpStatus, { 'content-type': binding.contentType, ...rendered.headers }, JSON.stringify(rendered.body));
     }
   }
 

@@ -147,8 +147,8 @@ describe('operator approve', () => {
     const history = HistoryBuilder.untilApproval(TOKEN)
       .approvalSucceeded()
       .exit('Wait for approval')
-      .lambdaState('Shift traffic to green')
-      .enter('Bake green')
+      .lambdaState('Shift traffic to 100%')
+      .enter('Watch 100% step')
       .build();
     serveHistory(sfn, history);
     const { context, err } = capturedContext();
@@ -158,7 +158,7 @@ describe('operator approve', () => {
     expect(err).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^operator approve: execution ${EXECUTION_ARN} is not waiting for a decision \\(it is in state "Bake green"\\): ` +
+          `^operator approve: execution ${EXECUTION_ARN} is not waiting for a decision \\(it is in state "Watch 100% step"\\): ` +
             'its approval task already ended \\(TaskSucceeded at 2025-03-04T11:\\d\\d:\\d\\d\\.000Z\\)$',
         ),
       ),

@@ -1,15 +1,16 @@
 /**
  * The rehearsal's simulated AWS does not enforce IAM, so a handler calling an API its role lacks would
  * only fail in AWS, with AccessDenied. This reads the handlers' sources (their own files and the
- * lambdas/shared helpers they call, transitively) for SDK commands, maps each to the IAM action that
- * authorizes it (by the client package it is imported from), and checks that the step's role is granted it.
+ * lambdas/shared helpers they call, transitively) for SDK commands, maps each to the IAM actions that
+ * authorize it (by the client package it is imported from), and checks that the function's role is granted them.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ARTIFACTS_BUCKET_ENV } from '../../lambdas/shared/artifacts';
-import { ROLLOUT_STEPS } from '../../lambdas/steps';
-import { functionLogicalId, grantsOfStep, REPO_ROOT, synthStack } from './helpers';
+import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
+import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../../lambdas/steps';
+import { flatten, functionLogicalId, grantsOfStep, REPO_ROOT, synthStack } from './helpers';
 
 const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 const SHARED_DIR = path.join(LAMBDAS_DIR, 'shared');
@@ -30,6 +31,28 @@ const S3_ACTION_OF_OPERATION: Readonly<Record<string, string>> = {
   AbortMultipartUpload: 's3:AbortMultipartUpload',
 };
 
+/**
+ * Actions an operation needs besides its own (dependent actions), where the services document them:
+ * - SageMaker creations with Tags (this system tags everything it creates) need sagemaker:AddTags, and CreateModel
+ *   passes the execution role (iam:PassRole);
+ * - PutMetricAlarm with Tags (the rollout's alarms always carry them) is also authorized as cloudwatch:TagResource;
+ * - RegisterScalableTarget may create Application Auto Scaling's service-linked role for SageMaker, and Application
+ *   Auto Scaling validates that the caller may describe the endpoint and its config and change its weights
+ *   ("Permissions validation for API calls on target resources"; SageMaker's auto scaling prerequisites).
+ */
+const DEPENDENT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  'sagemaker:CreateModel': ['sagemaker:AddTags', 'iam:PassRole'],
+  'sagemaker:CreateEndpointConfig': ['sagemaker:AddTags'],
+  'sagemaker:CreateEndpoint': ['sagemaker:AddTags'],
+  'cloudwatch:PutMetricAlarm': ['cloudwatch:TagResource'],
+  'application-autoscaling:RegisterScalableTarget': [
+    'iam:CreateServiceLinkedRole',
+    'sagemaker:DescribeEndpoint',
+    'sagemaker:DescribeEndpointConfig',
+    'sagemaker:UpdateEndpointWeightsAndCapacities',
+  ],
+};
+
 /** The IAM action authorizing an SDK operation of a client package; throws for a client this table lacks. */
 function iamActionFor(clientPackage: string, operation: string): string {
   switch (clientPackage) {
@@ -39,9 +62,23 @@ function iamActionFor(clientPackage: string, operation: string): string {
       return `sagemaker:${operation}`;
     case '@aws-sdk/client-s3':
       return S3_ACTION_OF_OPERATION[operation] ?? `s3:${operation}`;
+    case '@aws-sdk/client-cloudwatch':
+      return `cloudwatch:${operation}`;
+    case '@aws-sdk/client-application-auto-scaling':
+      return `application-autoscaling:${operation}`;
+    case '@aws-sdk/client-dynamodb':
+      return `dynamodb:${operation}`;
+    case '@aws-sdk/client-sfn':
+      return `states:${operation}`;
     default:
       throw new Error(`${operation}Command comes from ${clientPackage}: add its IAM actions to this test`);
   }
+}
+
+/** Every IAM action an SDK operation needs: its own and its dependent actions. */
+function iamActionsFor(clientPackage: string, operation: string): string[] {
+  const action = iamActionFor(clientPackage, operation);
+  return [action, ...(DEPENDENT_ACTIONS[action] ?? [])];
 }
 
 const sourcesIn = (directory: string) =>
@@ -66,7 +103,7 @@ function actionsSentIn(chunk: string, packages: Map<string, string>, where: stri
   for (const match of chunk.matchAll(SENT_COMMAND)) {
     const clientPackage = packages.get(`${match[1]}Command`);
     if (!clientPackage) throw new Error(`${where}: ${match[1]}Command is sent but not imported from an @aws-sdk client`);
-    actions.add(iamActionFor(clientPackage, match[1]));
+    iamActionsFor(clientPackage, match[1]).forEach((action) => actions.add(action));
   }
   return actions;
 }
@@ -117,7 +154,7 @@ function sharedHelperActions(): Map<string, Set<string>> {
   return new Map([...closed].filter(([name]) => helpers.get(name)!.exported));
 }
 
-/** The IAM actions a step's handler needs, for what it sends directly or through a lambdas/shared helper. */
+/** The IAM actions a function's handler needs, for what it sends directly or through a lambdas/shared helper. */
 function actionsOf(dir: string, helpers: Map<string, Set<string>>): Set<string> {
   const actions = new Set<string>();
   for (const source of sourcesIn(path.join(LAMBDAS_DIR, dir))) {
@@ -131,28 +168,54 @@ function actionsOf(dir: string, helpers: Map<string, Set<string>>): Set<string> 
 
 const { template } = synthStack();
 const helpers = sharedHelperActions();
-const serviceActions = (dir: string) => grantsOfStep(template, dir).map((g) => g.action).filter((a) => !/^(logs|xray):/.test(a));
+/** Every function: the rollout steps and the event handlers. */
+const FUNCTION_DIRS = [...ROLLOUT_STEPS, ...EVENT_HANDLERS].map((fn) => fn.dir);
+/** The queues Lambda sends a function's failed asynchronous invocations to (on-failure destinations). */
+const failureDestinations = new Set(
+  Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).map((config) =>
+    flatten((config as { Properties: { DestinationConfig: { OnFailure: { Destination: unknown } } } }).Properties.DestinationConfig.OnFailure.Destination),
+  ),
+);
+/**
+ * The service actions of a function's role, without what CDK adds for the function itself to run: its logs,
+ * X-Ray, and sending its failed asynchronous invocations to their destination (Lambda does that with the role).
+ */
+const serviceActions = (dir: string) =>
+  grantsOfStep(template, dir)
+    .filter((g) => !/^(logs|xray):/.test(g.action) && !(g.action.startsWith('sqs:') && failureDestinations.has(g.resource)))
+    .map((g) => g.action);
+const environmentOf = (dir: string) =>
+  (template.toJSON().Resources[functionLogicalId(template, dir)].Properties.Environment.Variables ?? {}) as Record<string, unknown>;
 
-test('every step has a handler at lambdas/<dir>/index.ts', () => {
-  const missing = ROLLOUT_STEPS.filter((step) => !existsSync(path.join(LAMBDAS_DIR, step.dir, 'index.ts')));
-  expect(missing.map((s) => s.dir)).toEqual([]);
+test('every step and event handler has a handler at lambdas/<dir>/index.ts', () => {
+  const missing = FUNCTION_DIRS.filter((dir) => !existsSync(path.join(LAMBDAS_DIR, dir, 'index.ts')));
+  expect(missing).toEqual([]);
 });
 
-test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s is granted every SageMaker and S3 action its handler needs', (dir) => {
+test.each(FUNCTION_DIRS)('%s is granted every action its handler needs (SageMaker, S3, CloudWatch, Auto Scaling, DynamoDB, Step Functions)', (dir) => {
   const granted = new Set(grantsOfStep(template, dir).map((g) => g.action));
   const missing = [...actionsOf(dir, helpers)].filter((action) => !granted.has(action));
   expect(missing).toEqual([]);
 });
 
-test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s has service permissions exactly when its handler sends SDK commands', (dir) => {
+test.each(FUNCTION_DIRS)('%s is granted no service action its handler does not need', (dir) => {
+  const needed = actionsOf(dir, helpers);
+  expect([...new Set(serviceActions(dir).filter((action) => !needed.has(action)))]).toEqual([]);
+});
+
+test.each(FUNCTION_DIRS)('%s has service permissions exactly when its handler sends SDK commands', (dir) => {
   if (actionsOf(dir, helpers).size === 0) expect(serviceActions(dir)).toEqual([]);
   else expect(serviceActions(dir).length).toBeGreaterThan(0);
 });
 
-test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s has ARTIFACTS_BUCKET in its environment exactly when its handler reads it', (dir) => {
+test.each(FUNCTION_DIRS)('%s has ARTIFACTS_BUCKET in its environment exactly when its handler reads it', (dir) => {
   const readsBucket = sourcesIn(path.join(LAMBDAS_DIR, dir)).some((source) => /\bartifactsBucket\(|\bARTIFACTS_BUCKET_ENV\b/.test(source));
-  const variables = (template.toJSON().Resources[functionLogicalId(template, dir)].Properties.Environment.Variables ?? {}) as Record<string, unknown>;
-  expect([dir, ARTIFACTS_BUCKET_ENV in variables]).toEqual([dir, readsBucket]);
+  expect([dir, ARTIFACTS_BUCKET_ENV in environmentOf(dir)]).toEqual([dir, readsBucket]);
+});
+
+test.each(FUNCTION_DIRS)('%s has ROLLOUTS_TABLE in its environment exactly when its handler reads it', (dir) => {
+  const readsTable = sourcesIn(path.join(LAMBDAS_DIR, dir)).some((source) => /\brolloutsTableName\(|\bROLLOUTS_TABLE_ENV\b/.test(source));
+  expect([dir, ROLLOUTS_TABLE_ENV in environmentOf(dir)]).toEqual([dir, readsTable]);
 });
 
 describe('the scan (controls: it can fail)', () => {
@@ -165,12 +228,27 @@ describe('the scan (controls: it can fail)', () => {
     expect(actionsOf('plan-validation', helpers)).toEqual(new Set(['s3:GetObject']));
   });
 
-  test('maps S3 operations to the actions that authorize them, and refuses an unknown client', () => {
+  test('finds the new steps\' CloudWatch, DynamoDB, Auto Scaling and Step Functions calls, through shared helpers too', () => {
+    // arm-alarms puts alarms itself, describes through lambdas/shared/alarms.ts, registers through rollout-record.ts
+    // (whose conditional put reads the record back when it fails).
+    expect([...actionsOf('arm-alarms', helpers)].sort()).toEqual(
+      ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'dynamodb:GetItem', 'dynamodb:PutItem'].sort(),
+    );
+    // on-alarm reaches SendTaskFailure and the blue probe through lambdas/shared/rollback.ts, two levels down.
+    expect([...actionsOf('on-alarm', helpers)]).toEqual(expect.arrayContaining(['states:SendTaskFailure', 'sagemaker:InvokeEndpoint', 'dynamodb:UpdateItem']));
+    expect(actionsOf('hold-blue-capacity', helpers)).toContain('iam:CreateServiceLinkedRole');
+  });
+
+  test('maps operations to the actions that authorize them, with dependent actions, and refuses an unknown client', () => {
     expect(iamActionFor('@aws-sdk/client-s3', 'HeadObject')).toBe('s3:GetObject');
     expect(iamActionFor('@aws-sdk/client-s3', 'ListObjectsV2')).toBe('s3:ListBucket');
     expect(iamActionFor('@aws-sdk/client-s3', 'PutObject')).toBe('s3:PutObject');
     expect(iamActionFor('@aws-sdk/client-sagemaker-runtime', 'InvokeEndpoint')).toBe('sagemaker:InvokeEndpoint');
-    expect(() => iamActionFor('@aws-sdk/client-sfn', 'SendTaskSuccess')).toThrow(/client-sfn: add its IAM actions/);
+    expect(iamActionFor('@aws-sdk/client-sfn', 'SendTaskFailure')).toBe('states:SendTaskFailure');
+    expect(iamActionsFor('@aws-sdk/client-cloudwatch', 'PutMetricAlarm')).toEqual(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource']);
+    expect(iamActionsFor('@aws-sdk/client-application-auto-scaling', 'RegisterScalableTarget')).toContain('iam:CreateServiceLinkedRole');
+    expect(iamActionsFor('@aws-sdk/client-dynamodb', 'GetItem')).toEqual(['dynamodb:GetItem']);
+    expect(() => iamActionFor('@aws-sdk/client-eventbridge', 'PutEvents')).toThrow(/client-eventbridge: add its IAM actions/);
   });
 
   test('reads command imports, renamed and type-only ones included', () => {

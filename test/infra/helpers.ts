@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { RolloutConfigInput } from '../../lambdas/shared/config';
 import { parseRolloutConfig } from '../../lambdas/shared/config';
-import { ROLLOUT_STEPS } from '../../lambdas/steps';
+import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../../lambdas/steps';
 import { BlueGreenDeploymentStack, type BlueGreenDeploymentStackProps } from '../../lib/blue-green-deployment-stack';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -19,7 +19,8 @@ const cdkJson = require('../../cdk.json') as { context: Record<string, unknown> 
 
 /**
  * Two targets: a mixed-case endpoint name checks that ARNs are lowercased; the second shares a sample-payload
- * bucket with the first, which must be granted once.
+ * bucket with the first, which must be granted once. The first moves traffic ALL_AT_ONCE, the second as a 10%
+ * CANARY (so their state machines differ); both name existing alarms, one of them shared.
  */
 export const TEST_CONFIG: RolloutConfigInput = {
   targets: [
@@ -31,6 +32,7 @@ export const TEST_CONFIG: RolloutConfigInput = {
       policy: {
         samplePayload: { body: '{"features": [0.31, 1.2]}', contentType: 'application/json' },
         validation: { datasetS3Uri: 's3://golden-datasets/fraud/golden.jsonl', samplePayloadBuckets: ['model-samples'] },
+        alarms: { existingAlarmNames: ['fraud-prod-p50-latency', 'ml-platform-health'] },
       },
     },
     {
@@ -42,6 +44,8 @@ export const TEST_CONFIG: RolloutConfigInput = {
         bakeSeconds: 60,
         samplePayload: { body: '1,2,3', contentType: 'text/csv' },
         validation: { datasetS3Uri: 's3://golden-datasets/churn/v2/golden.jsonl', samplePayloadBuckets: ['model-samples', 'churn-samples'] },
+        traffic: { mode: 'CANARY', canaryPercent: 10, stepBakeSeconds: 120 },
+        alarms: { existingAlarmNames: ['ml-platform-health'] },
       },
     },
   ],
@@ -107,10 +111,10 @@ export function grantKey(grant: Grant): string {
   return `${grant.action} on ${grant.resource}${grant.condition ? ` if ${grant.condition}` : ''}`;
 }
 
-/** The logical id of the function running a step (found by its description, which lambdas/steps.ts sets). */
+/** The logical id of a step's or event handler's function (found by its description, which lambdas/steps.ts sets). */
 export function functionLogicalId(template: Template, dir: string): string {
-  const step = ROLLOUT_STEPS.find((s) => s.dir === dir);
-  if (!step) throw new Error(`unknown step ${dir}`);
+  const step = [...ROLLOUT_STEPS, ...EVENT_HANDLERS].find((s) => s.dir === dir);
+  if (!step) throw new Error(`unknown step or event handler ${dir}`);
   const matches = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
     ([, resource]) => (resource as { Properties: { Description?: string } }).Properties.Description === step.description,
   );

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Token } from 'aws-cdk-lib';
 import { parseRolloutConfig, targetsFromEnvironment, TARGETS_ENV, type RolloutConfigInput } from '../../lambdas/shared/config';
-import { ROLLOUT_STEPS } from '../../lambdas/steps';
+import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
+import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../../lambdas/steps';
 import { ARTIFACTS_BUCKET_ENV } from '../../lambdas/shared/artifacts';
 import {
   compactRolloutConfig,
@@ -12,7 +12,6 @@ import {
 import { lambdaTaskTimeouts, WAIT_FOR_TASK_TOKEN_LAMBDA_TIMEOUT_SECONDS } from '../../lib/rollout-state-machine';
 import {
   artifactsBucketLogicalId,
-  ASL_PATH,
   expectedGrants,
   functionLogicalId,
   functionRoleLogicalId,
@@ -28,6 +27,13 @@ import {
 const { stack, template } = synthStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
 const functionProps = (dir: string) => resources[functionLogicalId(template, dir)].Properties;
+/** Every function: the rollout steps, then the event handlers. */
+const FUNCTION_DIRS = [...ROLLOUT_STEPS, ...EVENT_HANDLERS].map((fn) => fn.dir);
+const tableLogicalId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
+/** The definitions the state machines run (one per target), as deployed: substitutions still as placeholders. */
+const deployedDefinitions = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map(
+  (sm) => JSON.parse((sm as { Properties: { DefinitionString: string } }).Properties.DefinitionString) as { States: Record<string, any> },
+);
 
 const ENDPOINTS = [sagemakerArn('endpoint/fraud-detector-prod'), sagemakerArn('endpoint/churn-prod')];
 const ANY_ENDPOINT_CONFIG = sagemakerArn('endpoint-config/*');
@@ -46,18 +52,34 @@ const PAYLOAD_OBJECTS = [
 ];
 const VALIDATION_ARTIFACTS = `\${${artifactsBucketLogicalId(template)}.Arn}/validation/*`;
 const STEPS_WITH_ARTIFACTS_BUCKET = ['validate-batch', 'judge-validation'];
+const FUNCTIONS_WITH_ROLLOUTS_TABLE = ['arm-alarms', 'check-step', 'watch-step', 'release-rollout', 'on-alarm'];
+const ROLLOUTS_TABLE = `\${${tableLogicalId}.Arn}`;
+const ROLLOUT_ALARMS = 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:sagemaker-blue-green-*';
+const AUTO_SCALING_SERVICE_LINKED_ROLE =
+  'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/' +
+  'AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint';
+const FOR_SAGEMAKER_AUTO_SCALING = { StringEquals: { 'iam:AWSServiceName': 'sagemaker.application-autoscaling.amazonaws.com' } };
+/** What registering a scalable target takes besides the Auto Scaling action (service-linked role, endpoint validation). */
+const REGISTRATION_GRANTS = [
+  ...expectedGrants(['iam:CreateServiceLinkedRole'], [AUTO_SCALING_SERVICE_LINKED_ROLE], FOR_SAGEMAKER_AUTO_SCALING),
+  ...expectedGrants(['sagemaker:DescribeEndpointConfig'], [ANY_ENDPOINT_CONFIG]),
+];
+const autoScaling = (...operations: string[]) => expectedGrants(operations.map((o) => `application-autoscaling:${o}`), ['*']);
 const REQUEST_TAGGED = { StringEquals: { 'aws:RequestTag/bluegreen:managed-by': 'sagemaker-blue-green' } };
 const RESOURCE_TAGGED = { StringEquals: { 'aws:ResourceTag/bluegreen:managed-by': 'sagemaker-blue-green' } };
 const PASSED_TO_SAGEMAKER = { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } };
 
-/** SageMaker and IAM grants of a step (logs and X-Ray are checked separately), sorted. */
+/** The alarm dead-letter queue, where Lambda sends on-alarm's failed invocations (with on-alarm's role). */
+const alarmDeadLetterQueueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('AlarmRollbackTrigger'))!;
+const ALARM_DEAD_LETTER_QUEUE = `\${${alarmDeadLetterQueueId}.Arn}`;
+/** Service grants of a function (logs and X-Ray are checked separately), sorted. */
 const serviceGrants = (dir: string): string[] =>
   grantsOfStep(template, dir)
     .filter((g) => !g.action.startsWith('logs:') && !g.action.startsWith('xray:'))
     .map(grantKey)
     .sort();
 const allStepGrants = (): Array<Grant & { dir: string }> =>
-  ROLLOUT_STEPS.flatMap((step) => grantsOfStep(template, step.dir).map((g) => ({ ...g, dir: step.dir })));
+  FUNCTION_DIRS.flatMap((dir) => grantsOfStep(template, dir).map((g) => ({ ...g, dir })));
 const isReadOnly = (action: string) => /^sagemaker:(Describe|List)/.test(action);
 
 /** Every Task state of an ASL, Parallel branches and Map processors included, read independently of lib/. */
@@ -71,7 +93,11 @@ function aslTasks(definition: { States: Record<string, any> }): Array<Record<str
 }
 
 describe('each rollout function', () => {
-  test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s runs Node 22 on arm64 with 256 MB, X-Ray and its own handler', (dir) => {
+  test('there is one function per step and event handler, and no other', () => {
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTION_DIRS.length);
+  });
+
+  test.each(FUNCTION_DIRS)('%s runs Node 22 on arm64 with 256 MB, X-Ray and its own handler', (dir) => {
     const props = functionProps(dir);
     expect(props.Runtime).toBe('nodejs22.x');
     expect(props.Architectures).toEqual(['arm64']);
@@ -80,10 +106,11 @@ describe('each rollout function', () => {
     expect(props.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
-  test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s gets the validated targets, the service name and source maps', (dir) => {
+  test.each(FUNCTION_DIRS)('%s gets the validated targets, the service name and source maps', (dir) => {
     const variables = functionProps(dir).Environment.Variables as Record<string, unknown>;
     const expectedKeys = [TARGETS_ENV, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'];
     if (STEPS_WITH_ARTIFACTS_BUCKET.includes(dir)) expectedKeys.push(ARTIFACTS_BUCKET_ENV);
+    if (FUNCTIONS_WITH_ROLLOUTS_TABLE.includes(dir)) expectedKeys.push(ROLLOUTS_TABLE_ENV);
     expect(Object.keys(variables).sort()).toEqual(expectedKeys.sort());
     // The handlers read it back with the same schema: defaults applied, round trip exact.
     expect(targetsFromEnvironment(variables as Record<string, string>)).toEqual(parseRolloutConfig(TEST_CONFIG));
@@ -96,16 +123,20 @@ describe('each rollout function', () => {
   });
 
   test('validate-batch and judge-validation, and only they, get the artifacts bucket name', () => {
-    for (const step of ROLLOUT_STEPS) {
-      const bucket = (functionProps(step.dir).Environment.Variables as Record<string, unknown>)[ARTIFACTS_BUCKET_ENV];
-      expect([step.dir, bucket]).toEqual([
-        step.dir,
-        STEPS_WITH_ARTIFACTS_BUCKET.includes(step.dir) ? { Ref: artifactsBucketLogicalId(template) } : undefined,
-      ]);
+    for (const dir of FUNCTION_DIRS) {
+      const bucket = (functionProps(dir).Environment.Variables as Record<string, unknown>)[ARTIFACTS_BUCKET_ENV];
+      expect([dir, bucket]).toEqual([dir, STEPS_WITH_ARTIFACTS_BUCKET.includes(dir) ? { Ref: artifactsBucketLogicalId(template) } : undefined]);
     }
   });
 
-  test.each(ROLLOUT_STEPS.map((s) => s.dir))('%s logs to its own log group with a retention', (dir) => {
+  test('the functions that use the active-rollouts table, and only they, get its name', () => {
+    for (const dir of FUNCTION_DIRS) {
+      const table = (functionProps(dir).Environment.Variables as Record<string, unknown>)[ROLLOUTS_TABLE_ENV];
+      expect([dir, table]).toEqual([dir, FUNCTIONS_WITH_ROLLOUTS_TABLE.includes(dir) ? { Ref: tableLogicalId } : undefined]);
+    }
+  });
+
+  test.each(FUNCTION_DIRS)('%s logs to its own log group with a retention', (dir) => {
     const logGroupId = functionProps(dir).LoggingConfig.LogGroup.Ref as string;
     expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
     expect(resources[logGroupId].Properties.RetentionInDays).toBe(90);
@@ -116,14 +147,13 @@ describe('each rollout function', () => {
   });
 
   test('log groups are not shared between functions', () => {
-    const logGroups = ROLLOUT_STEPS.map((s) => functionProps(s.dir).LoggingConfig.LogGroup.Ref);
-    expect(new Set(logGroups).size).toBe(ROLLOUT_STEPS.length);
+    const logGroups = FUNCTION_DIRS.map((dir) => functionProps(dir).LoggingConfig.LogGroup.Ref);
+    expect(new Set(logGroups).size).toBe(FUNCTION_DIRS.length);
   });
 
-  test.each(ROLLOUT_STEPS)('$dir times out no later than every ASL Task that invokes it', (step) => {
-    const tasks = aslTasks(JSON.parse(readFileSync(ASL_PATH, 'utf8'))).filter(
-      (task) => task.Parameters?.FunctionName === `\${${step.substitution}}`,
-    );
+  test.each(ROLLOUT_STEPS)('$dir times out no later than every Task that invokes it in any target\'s state machine', (step) => {
+    expect(deployedDefinitions).toHaveLength(2);
+    const tasks = deployedDefinitions.flatMap(aslTasks).filter((task) => task.Parameters?.FunctionName === `\${${step.substitution}}`);
     expect(tasks.length).toBeGreaterThan(0);
     // A waitForTaskToken Task's timeout bounds the wait for the token; its Lambda only announces the wait.
     const taskTimeouts = tasks.map((task) =>
@@ -135,20 +165,37 @@ describe('each rollout function', () => {
     expect(timeout).toBe(Math.min(...taskTimeouts));
   });
 
-  test('validate-batch, inside the Map state, gets the timeout of its Task there; request-approval gets 30 s', () => {
+  test('validate-batch, inside the Map state, gets the timeout of its Task there; request-approval and watch-step (waitForTaskToken) get 30 s', () => {
     expect(functionProps('validate-batch').Timeout).toBe(900);
     expect(functionProps('request-approval').Timeout).toBe(30);
+    expect(functionProps('watch-step').Timeout).toBe(30);
+  });
+
+  test('on-alarm, which no Task bounds, gets 120 s: room to wait 60 s for an update in flight, then restore and probe', () => {
+    expect(functionProps('on-alarm').Timeout).toBe(120);
+  });
+
+  test('on-alarm is retried by Lambda at most twice within 10 minutes, then recorded in the alarm dead-letter queue', () => {
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')) as Array<{ Properties: Record<string, any> }>;
+    expect(configs).toHaveLength(1);
+    expect(configs[0].Properties).toEqual({
+      FunctionName: { Ref: functionLogicalId(template, 'on-alarm') },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [alarmDeadLetterQueueId, 'Arn'] } } },
+    });
   });
 
   test('each role trusts only Lambda and carries no managed policy', () => {
-    for (const step of ROLLOUT_STEPS) {
-      const role = resources[functionRoleLogicalId(template, step.dir)].Properties;
+    for (const dir of FUNCTION_DIRS) {
+      const role = resources[functionRoleLogicalId(template, dir)].Properties;
       expect(role.AssumeRolePolicyDocument.Statement).toEqual([
         { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
       ]);
       expect(role.ManagedPolicyArns).toBeUndefined();
     }
-    expect(new Set(ROLLOUT_STEPS.map((s) => functionRoleLogicalId(template, s.dir))).size).toBe(ROLLOUT_STEPS.length);
+    expect(new Set(FUNCTION_DIRS.map((dir) => functionRoleLogicalId(template, dir))).size).toBe(FUNCTION_DIRS.length);
   });
 });
 
@@ -165,6 +212,16 @@ describe('RolloutFunctions API', () => {
     const fn = stack.functions.functionFor('smoke-check');
     expect(stack.resolve(fn.functionArn)).toEqual({ 'Fn::GetAtt': [functionLogicalId(template, 'smoke-check'), 'Arn'] });
     expect(() => stack.functions.functionFor('deploy-everything')).toThrow(/No rollout function for "deploy-everything"/);
+  });
+
+  test('functions lists the steps only (what the state machines invoke); eventHandlers the event handlers', () => {
+    expect(stack.functions.functions.map((fn) => stack.resolve(fn.functionArn))).toEqual(
+      ROLLOUT_STEPS.map((step) => ({ 'Fn::GetAtt': [functionLogicalId(template, step.dir), 'Arn'] })),
+    );
+    expect(stack.functions.eventHandlers.map((fn) => stack.resolve(fn.functionArn))).toEqual([
+      { 'Fn::GetAtt': [functionLogicalId(template, 'on-alarm'), 'Arn'] },
+    ]);
+    expect(stack.functions.functionFor('on-alarm')).toBe(stack.functions.eventHandlers[0]);
   });
 });
 
@@ -188,7 +245,6 @@ describe('least-privilege policies, one per function', () => {
         ...expectedGrants(['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint'], [...ENDPOINTS, ANY_ENDPOINT_CONFIG]),
         ...expectedGrants(['sagemaker:DescribeEndpoint'], ENDPOINTS),
         ...expectedGrants(['sagemaker:DescribeEndpointConfig'], [ANY_ENDPOINT_CONFIG]),
-        ...expectedGrants(['sagemaker:DescribeModel'], [ANY_MODEL]),
         ...expectedGrants(['iam:PassRole'], EXECUTION_ROLES, PASSED_TO_SAGEMAKER),
       ].sort(),
     );
@@ -247,7 +303,7 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test('retire-blue creates only tagged endpoint configs and updates only configured endpoints (no model, no PassRole)', () => {
+  test('retire-blue releases auto scaling, creates only tagged endpoint configs and updates only configured endpoints (no model, no PassRole)', () => {
     expect(serviceGrants('retire-blue')).toEqual(
       [
         ...expectedGrants(['sagemaker:CreateEndpointConfig'], [ANY_ENDPOINT_CONFIG], REQUEST_TAGGED),
@@ -255,17 +311,82 @@ describe('least-privilege policies, one per function', () => {
         ...expectedGrants(['sagemaker:UpdateEndpoint'], [...ENDPOINTS, ANY_ENDPOINT_CONFIG]),
         ...expectedGrants(['sagemaker:DescribeEndpoint'], ENDPOINTS),
         ...expectedGrants(['sagemaker:DescribeEndpointConfig'], [ANY_ENDPOINT_CONFIG]),
-        ...expectedGrants(['sagemaker:DescribeModel'], [ANY_MODEL]),
+        ...autoScaling('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget'),
       ].sort(),
     );
   });
 
-  test('restore-blue updates the configured endpoints and deletes one only when this system tagged it', () => {
+  test('restore-blue probes blue, updates the configured endpoints, deletes one only when this system tagged it, and releases and resumes auto scaling', () => {
     expect(serviceGrants('restore-blue')).toEqual(
       [
-        ...expectedGrants(['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 'sagemaker:UpdateEndpointWeightsAndCapacities'], ENDPOINTS),
+        ...expectedGrants(
+          ['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'],
+          ENDPOINTS,
+        ),
         ...expectedGrants(['sagemaker:UpdateEndpoint'], [...ENDPOINTS, ANY_ENDPOINT_CONFIG]),
         ...expectedGrants(['sagemaker:DeleteEndpoint'], ENDPOINTS, RESOURCE_TAGGED),
+        ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS),
+        ...autoScaling('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget', 'RegisterScalableTarget'),
+        ...REGISTRATION_GRANTS,
+      ].sort(),
+    );
+  });
+
+  test('arm-alarms creates and tags only alarms named with the prefix, describes alarms, and puts/reads items of the table', () => {
+    expect(serviceGrants('arm-alarms')).toEqual(
+      [
+        ...expectedGrants(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], [ROLLOUT_ALARMS]),
+        ...expectedGrants(['cloudwatch:DescribeAlarms'], ['*']),
+        ...expectedGrants(['dynamodb:PutItem', 'dynamodb:GetItem'], [ROLLOUTS_TABLE]),
+      ].sort(),
+    );
+  });
+
+  test('hold-blue-capacity describes and re-registers scalable targets (with what registration takes), nothing else', () => {
+    expect(serviceGrants('hold-blue-capacity')).toEqual(
+      [
+        ...autoScaling('DescribeScalableTargets', 'RegisterScalableTarget'),
+        ...REGISTRATION_GRANTS,
+        ...expectedGrants(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'], ENDPOINTS),
+      ].sort(),
+    );
+  });
+
+  test.each(['check-step', 'watch-step'])('%s describes alarms and reads/updates items of the table, nothing else', (dir) => {
+    expect(serviceGrants(dir)).toEqual(
+      [...expectedGrants(['cloudwatch:DescribeAlarms'], ['*']), ...expectedGrants(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ROLLOUTS_TABLE])].sort(),
+    );
+  });
+
+  test('scale-green registers green as a scalable target and puts its policies (with what registration takes)', () => {
+    expect(serviceGrants('scale-green')).toEqual(
+      [
+        ...autoScaling('DescribeScalableTargets', 'DescribeScalingPolicies', 'RegisterScalableTarget', 'PutScalingPolicy'),
+        ...REGISTRATION_GRANTS,
+        ...expectedGrants(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'], ENDPOINTS),
+      ].sort(),
+    );
+  });
+
+  test('release-rollout deletes only alarms named with the prefix and deletes items of the table', () => {
+    expect(serviceGrants('release-rollout')).toEqual(
+      [
+        ...expectedGrants(['cloudwatch:DeleteAlarms'], [ROLLOUT_ALARMS]),
+        ...expectedGrants(['cloudwatch:DescribeAlarms'], ['*']),
+        ...expectedGrants(['dynamodb:DeleteItem'], [ROLLOUTS_TABLE]),
+      ].sort(),
+    );
+  });
+
+  test('on-alarm probes blue and restores weights on the configured endpoints, reads/updates the table, fails the waiting task', () => {
+    expect(serviceGrants('on-alarm')).toEqual(
+      [
+        ...expectedGrants(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'], ENDPOINTS),
+        ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS),
+        ...expectedGrants(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ROLLOUTS_TABLE]),
+        ...expectedGrants(['states:SendTaskFailure'], ['*']),
+        // Lambda sends the function's failed invocations to the alarm dead-letter queue with this role.
+        ...expectedGrants(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [ALARM_DEAD_LETTER_QUEUE]),
       ].sort(),
     );
   });
@@ -294,9 +415,52 @@ describe('policy invariants across all functions', () => {
     expect(offending).toEqual([]);
   });
 
-  test('the only "*" resources are X-Ray actions, which support no resource-level permissions', () => {
+  test('the only "*" resources are actions that cannot be scoped: X-Ray, DescribeAlarms, Auto Scaling, SendTaskFailure', () => {
     const onStar = allStepGrants().filter((g) => g.resource === '*');
-    expect(new Set(onStar.map((g) => g.action))).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+    expect(new Set(onStar.map((g) => g.action))).toEqual(
+      new Set([
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'cloudwatch:DescribeAlarms',
+        'application-autoscaling:DescribeScalableTargets',
+        'application-autoscaling:DescribeScalingPolicies',
+        'application-autoscaling:RegisterScalableTarget',
+        'application-autoscaling:PutScalingPolicy',
+        'application-autoscaling:DeleteScalingPolicy',
+        'application-autoscaling:DeregisterScalableTarget',
+        'states:SendTaskFailure',
+      ]),
+    );
+    // ...and only the functions whose handlers call them.
+    expect([...new Set(onStar.filter((g) => g.action === 'states:SendTaskFailure').map((g) => g.dir))]).toEqual(['on-alarm']);
+    expect(new Set(onStar.filter((g) => g.action.startsWith('application-autoscaling:')).map((g) => g.dir))).toEqual(
+      new Set(['hold-blue-capacity', 'scale-green', 'retire-blue', 'restore-blue']),
+    );
+  });
+
+  test('CloudWatch writes touch only alarms named with the prefix: created by arm-alarms, deleted by release-rollout', () => {
+    const writes = allStepGrants().filter((g) => g.action.startsWith('cloudwatch:') && g.action !== 'cloudwatch:DescribeAlarms');
+    expect(writes.map((g) => `${g.dir} ${g.action} ${g.resource} ${g.condition}`).sort()).toEqual(
+      [
+        `arm-alarms cloudwatch:PutMetricAlarm ${ROLLOUT_ALARMS} `,
+        `arm-alarms cloudwatch:TagResource ${ROLLOUT_ALARMS} `,
+        `release-rollout cloudwatch:DeleteAlarms ${ROLLOUT_ALARMS} `,
+      ].sort(),
+    );
+  });
+
+  test('DynamoDB grants are item operations on the active-rollouts table only (no index, no scan, no query)', () => {
+    const grants = allStepGrants().filter((g) => g.action.startsWith('dynamodb:'));
+    expect(new Set(grants.map((g) => g.resource))).toEqual(new Set([ROLLOUTS_TABLE]));
+    expect(new Set(grants.map((g) => g.dir))).toEqual(new Set(FUNCTIONS_WITH_ROLLOUTS_TABLE));
+    expect(new Set(grants.map((g) => g.action))).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+  });
+
+  test('iam:CreateServiceLinkedRole only for Auto Scaling\'s SageMaker role, only by the functions that register scalable targets', () => {
+    const grants = allStepGrants().filter((g) => g.action === 'iam:CreateServiceLinkedRole');
+    expect(grants.map((g) => `${g.dir} ${g.resource} ${g.condition}`).sort()).toEqual(
+      ['hold-blue-capacity', 'scale-green', 'restore-blue'].map((dir) => `${dir} ${AUTO_SCALING_SERVICE_LINKED_ROLE} ${JSON.stringify(FOR_SAGEMAKER_AUTO_SCALING)}`).sort(),
+    );
   });
 
   test('every SageMaker delete requires the managed-by tag on the resource', () => {
@@ -336,7 +500,7 @@ describe('policy invariants across all functions', () => {
   });
 
   test('iam:PassRole only in provision-green, only for the configured roles, only to SageMaker', () => {
-    const passRole = allStepGrants().filter((g) => g.action.startsWith('iam:'));
+    const passRole = allStepGrants().filter((g) => g.action === 'iam:PassRole');
     expect(passRole.map((g) => `${g.dir} ${g.action} ${g.resource} ${g.condition}`).sort()).toEqual(
       EXECUTION_ROLES.map((role) => `provision-green iam:PassRole ${role} ${JSON.stringify(PASSED_TO_SAGEMAKER)}`).sort(),
     );
@@ -379,6 +543,21 @@ describe('the 4 KB Lambda environment limit', () => {
     );
     // A literal name counts as what it is.
     expect(() => rolloutEnvironment(oneByteMore, { artifactsBucketName: 'short-bucket' })).not.toThrow();
+  });
+
+  test('an active-rollouts table name known only at deployment counts as 255 bytes, the longest DynamoDB allows', () => {
+    // `,"ROLLOUTS_TABLE":"<name>"` adds 20 bytes plus the name.
+    const bodyLengthLeaving = (bytes: number) => LAMBDA_ENVIRONMENT_LIMIT_BYTES - bytes - sizeWithOneCharacterBody + 1;
+    const unresolvedName = Token.asString({ Ref: 'ActiveRolloutsTable' });
+    const fitting = parseRolloutConfig(configWithBody('x'.repeat(bodyLengthLeaving(20 + 255))));
+    expect(lambdaEnvironmentSize({ ...rolloutEnvironment(fitting), [ROLLOUTS_TABLE_ENV]: 't'.repeat(255) })).toBe(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+    expect(rolloutEnvironment(fitting, { rolloutsTableName: unresolvedName })[ROLLOUTS_TABLE_ENV]).toBe(unresolvedName);
+
+    const oneByteMore = parseRolloutConfig(configWithBody('x'.repeat(bodyLengthLeaving(20 + 255) + 1)));
+    expect(() => rolloutEnvironment(oneByteMore, { rolloutsTableName: unresolvedName })).toThrow(
+      /these need 4097 bytes .*ROLLOUTS_TABLE counted at 255 bytes/,
+    );
+    expect(() => rolloutEnvironment(oneByteMore, { rolloutsTableName: 'active-rollouts' })).not.toThrow();
   });
 
   test('synth of a stack whose targets do not fit fails with that message', () => {

@@ -9,7 +9,7 @@ import {
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/resolve-rollout';
-import { TARGETS_ENV, type RolloutConfigInput } from '../../lambdas/shared/config';
+import { AlarmPolicySchema, TARGETS_ENV, type RolloutConfigInput } from '../../lambdas/shared/config';
 import { deploymentIdFor, rolloutNames } from '../../lambdas/shared/names';
 import { RolloutPlanSchema } from '../../lambdas/shared/plan';
 import {
@@ -126,7 +126,10 @@ describe('resolve-rollout: plans', () => {
         modelDataDownloadTimeoutInSeconds: 1200,
         containerStartupHealthCheckTimeoutInSeconds: 600,
       },
-      policy: { bakeSeconds: 3600, endpointUpdateTimeoutSeconds: 3600, pollIntervalSeconds: 30 },
+      policy: { bakeSeconds: 3600, stepBakeSeconds: 300, rollbackWindowSeconds: 600, endpointUpdateTimeoutSeconds: 3600, pollIntervalSeconds: 30 },
+      // The target's defaults: all at once, and the default alarm policy.
+      traffic: { mode: 'ALL_AT_ONCE', stepPercents: [100] },
+      alarms: AlarmPolicySchema.parse({}),
       payloads: { kind: 'inline', body: SAMPLE_BODY, contentType: 'application/json' },
       validation: validationPolicy(),
     });

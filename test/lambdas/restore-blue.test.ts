@@ -1,5 +1,11 @@
 import 'aws-sdk-client-mock-jest';
 import {
+  ApplicationAutoScalingClient,
+  DeleteScalingPolicyCommand,
+  DeregisterScalableTargetCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import {
   DeleteEndpointCommand,
   DescribeEndpointCommand,
   ListTagsCommand,
@@ -9,13 +15,20 @@ import {
   type DescribeEndpointOutput,
   type EndpointStatus,
 } from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/restore-blue';
 import type { RestoreBlueResult } from '../../lambdas/restore-blue/restore';
 import type { RolloutPlan } from '../../lambdas/shared/plan';
-import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, managedTags, NAMES } from './support/fixtures';
+import { autoScalingError, fakeAutoScaling, invocationsPolicy, variantScalableTarget } from './support/autoscaling';
+import { modelError } from './support/endpoint';
+import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, managedTags, NAMES, SAMPLE_BODY } from './support/fixtures';
 
 const sageMaker = mockClient(SageMakerClient);
+const runtime = mockClient(SageMakerRuntimeClient);
+const aas = mockClient(ApplicationAutoScalingClient);
+const BLUE_ID = `endpoint/${ENDPOINT}/variant/${BLUE.variantName}`;
+const GREEN_ID = `endpoint/${ENDPOINT}/variant/${NAMES.greenVariantName}`;
 
 const SMOKE_FAILURE = {
   Error: 'SmokeCheckFailed',
@@ -33,16 +46,22 @@ const expectNoMutation = () => {
   expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
 };
 
-const input = (plan: RolloutPlan = makePlan(), previous: Record<string, unknown> = {}, failure: Record<string, unknown> = SMOKE_FAILURE) => ({ plan, failure, previous });
+const input = (
+  plan: RolloutPlan = makePlan(),
+  previous: Record<string, unknown> = {},
+  failure: Record<string, unknown> = SMOKE_FAILURE,
+  blueCapacity: Record<string, unknown> = { held: false },
+) => ({ plan, failure, previous, blueCapacity });
+const HELD = { held: true, previouslySuspended: false };
 
 const onBlue = (status: EndpointStatus = 'InService') =>
   describedEndpoint({ status, configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName, currentWeight: 1, currentInstanceCount: 3 }] });
-const onTransition = (greenWeight: number, status: EndpointStatus = 'InService', blueWeight = greenWeight > 0 ? 0 : 1) =>
+const onTransition = (greenWeight: number, status: EndpointStatus = 'InService', blueWeight = greenWeight > 0 ? 0 : 1, blueInstances = 3) =>
   describedEndpoint({
     status,
     configName: NAMES.transitionEndpointConfigName,
     variants: [
-      { name: BLUE.variantName, currentWeight: blueWeight, currentInstanceCount: 3 },
+      { name: BLUE.variantName, currentWeight: blueWeight, currentInstanceCount: blueInstances },
       { name: NAMES.greenVariantName, currentWeight: greenWeight, currentInstanceCount: 2 },
     ],
   });
@@ -52,8 +71,22 @@ const created = (status: EndpointStatus = 'InService') =>
 
 const isoSecondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 
+/** Blue's scaling as "Hold blue's capacity" left it, and green's as "Give green blue's auto scaling" made it. */
+const scalingDuringRollout = () => ({
+  targets: [variantScalableTarget(BLUE.variantName, { SuspendedState: { DynamicScalingInSuspended: true } }), variantScalableTarget(NAMES.greenVariantName)],
+  policies: [invocationsPolicy(), invocationsPolicy(NAMES.greenVariantName)],
+});
+
 beforeEach(() => {
   sageMaker.reset();
+  runtime.reset();
+  aas.reset();
+  fakeAutoScaling(aas);
+  runtime.on(InvokeEndpointCommand).resolves({
+    Body: new TextEncoder().encode('{"score": 0.12, "label": 0}') as never,
+    ContentType: 'application/json',
+    InvokedProductionVariant: BLUE.variantName,
+  });
   sageMaker.on(UpdateEndpointCommand).resolves({ EndpointArn: 'arn' });
   sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).resolves({ EndpointArn: 'arn' });
   sageMaker.on(DeleteEndpointCommand).resolves({});
@@ -196,6 +229,137 @@ describe('restore-blue: an endpoint that served blue', () => {
   });
 });
 
+describe('restore-blue: blue must serve before it takes traffic back', () => {
+  test('green carries traffic: blue is probed (TargetVariant) before the weights change', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1));
+    await expect(handler(input())).resolves.toMatchObject({ action: 'RESTORING_WEIGHTS', message: expect.stringMatching(/blue answered its probe on 3 instances/) });
+    expect(runtime).toHaveReceivedCommandTimes(InvokeEndpointCommand, 1);
+    const probe = runtime.commandCalls(InvokeEndpointCommand)[0]!.args[0].input;
+    expect(probe).toMatchObject({ EndpointName: ENDPOINT, TargetVariant: BLUE.variantName, ContentType: 'application/json' });
+    expect(new TextDecoder().decode(probe.Body as Uint8Array)).toBe(SAMPLE_BODY);
+  });
+
+  test.each([
+    ['its probe fails', () => runtime.on(InvokeEndpointCommand).rejects(modelError(500, 'CUDA error: out of memory')), onTransition(1), /blue's probe request failed: ModelError.*CUDA error/],
+    ['it has no instances', () => undefined, onTransition(1, 'InService', 0, 0), new RegExp(`blue variant ${BLUE.variantName} has no instances`)],
+  ])('blue cannot serve (%s): BlueUnhealthy, traffic left on green', async (_case, arrange, endpoint, reason) => {
+    arrange();
+    sageMaker.on(DescribeEndpointCommand).resolves(endpoint);
+    const failure = handler(input());
+    await expect(failure).rejects.toMatchObject({
+      name: 'BlueUnhealthy',
+      message: expect.stringMatching(/^Blue cannot take the traffic back: .*\. Traffic stays on green, which serves it; the rollout stops for an operator\.$/),
+    });
+    await expect(failure).rejects.toMatchObject({ message: expect.stringMatching(reason) });
+    expectNoMutation();
+  });
+
+  test('green already carries nothing: no probe (blue keeps the traffic it has)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0));
+    await expect(handler(input())).resolves.toMatchObject({ action: 'UPDATING' });
+    expect(runtime).not.toHaveReceivedCommand(InvokeEndpointCommand);
+  });
+});
+
+describe('restore-blue: auto scaling', () => {
+  test('UPDATING: green\'s policies and target are released before the UpdateEndpoint removes green; blue\'s are kept', async () => {
+    const store = fakeAutoScaling(aas, scalingDuringRollout());
+    let greenScalingAtUpdate: boolean | undefined;
+    sageMaker.on(UpdateEndpointCommand).callsFake(() => {
+      greenScalingAtUpdate = store.targets.has(GREEN_ID) || (store.policies.get(GREEN_ID) ?? []).length > 0;
+      return { EndpointArn: 'arn' };
+    });
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0));
+    await expect(handler(input(makePlan(), {}, SMOKE_FAILURE, HELD))).resolves.toMatchObject({
+      action: 'UPDATING',
+      message: expect.stringMatching(/Green's auto scaling was released first\.$/),
+    });
+    expect(greenScalingAtUpdate).toBe(false);
+    expect(aas).toHaveReceivedCommandWith(DeleteScalingPolicyCommand, { ResourceId: GREEN_ID });
+    expect(aas).toHaveReceivedCommandWith(DeregisterScalableTargetCommand, { ResourceId: GREEN_ID });
+    expect(store.targets.has(BLUE_ID)).toBe(true);
+    expect(store.policies.get(BLUE_ID)).toHaveLength(1);
+  });
+
+  test('UPDATING with green never autoscaled: no release, the update goes ahead', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0));
+    await expect(handler(input())).resolves.toMatchObject({ action: 'UPDATING', message: expect.not.stringMatching(/auto scaling/) });
+    expect(aas).not.toHaveReceivedCommand(DeregisterScalableTargetCommand);
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 1);
+  });
+
+  test('releasing green\'s scaling meets a concurrent update: WAIT, no UpdateEndpoint yet', async () => {
+    fakeAutoScaling(aas, scalingDuringRollout());
+    aas.on(DeleteScalingPolicyCommand).rejects(autoScalingError('ConcurrentUpdateException'));
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0));
+    await expect(handler(input())).resolves.toMatchObject({ action: 'WAIT', message: expect.stringMatching(/green's auto scaling cannot be released yet/) });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('another error releasing green\'s scaling propagates, with no UpdateEndpoint', async () => {
+    fakeAutoScaling(aas, scalingDuringRollout());
+    aas.on(DeregisterScalableTargetCommand).rejects(autoScalingError('AccessDeniedException'));
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(0));
+    await expect(handler(input())).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('DONE with blue\'s scale-in held: resumed (the other flags unchanged), and said so', async () => {
+    const store = fakeAutoScaling(aas, {
+      targets: [variantScalableTarget(BLUE.variantName, { SuspendedState: { DynamicScalingInSuspended: true, ScheduledScalingSuspended: true } })],
+    });
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler(input(makePlan(), {}, SMOKE_FAILURE, HELD))).resolves.toMatchObject({
+      action: 'DONE',
+      cause: expect.stringMatching(/green removed\. Blue's dynamic scale-in, held for the rollout, resumed\.$/),
+    });
+    expect(store.targets.get(BLUE_ID)!.SuspendedState).toEqual({ DynamicScalingInSuspended: false, DynamicScalingOutSuspended: false, ScheduledScalingSuspended: true });
+  });
+
+  test('DONE without a hold (scale-in suspended before the rollout): left suspended', async () => {
+    fakeAutoScaling(aas, { targets: [variantScalableTarget(BLUE.variantName, { SuspendedState: { DynamicScalingInSuspended: true } })] });
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler(input(makePlan(), {}, SMOKE_FAILURE, { held: false, previouslySuspended: true }))).resolves.toMatchObject({ action: 'DONE' });
+    expect(aas.calls()).toHaveLength(0);
+  });
+
+  test('DONE with a hold but blue no longer autoscaled: DONE, nothing registered', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler(input(makePlan(), {}, SMOKE_FAILURE, HELD))).resolves.toMatchObject({ action: 'DONE', cause: expect.stringMatching(/green removed\.$/) });
+    expect(aas).not.toHaveReceivedCommand(RegisterScalableTargetCommand);
+  });
+
+  test('resuming meets a concurrent update: WAIT while time remains, then DONE saying scale-in is still suspended', async () => {
+    fakeAutoScaling(aas, scalingDuringRollout());
+    aas.on(RegisterScalableTargetCommand).rejects(autoScalingError('ConcurrentUpdateException'));
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler(input(makePlan(), {}, SMOKE_FAILURE, HELD))).resolves.toMatchObject({ action: 'WAIT' });
+    await expect(handler(input(makePlan(), { since: isoSecondsAgo(3601), action: 'WAIT' }, SMOKE_FAILURE, HELD))).resolves.toMatchObject({
+      action: 'DONE',
+      message: expect.stringMatching(/scale-in is still suspended \(resuming it failed: ConcurrentUpdateException.*an operator must resume it/),
+    });
+  });
+
+  test('a whole restore of an autoscaled blue and green, call after call', async () => {
+    const store = fakeAutoScaling(aas, scalingDuringRollout());
+    const describes: DescribeEndpointOutput[] = [onTransition(1), onTransition(0, 'Updating'), onTransition(0), onBlue('Updating'), onBlue()];
+    let behaviour = sageMaker.on(DescribeEndpointCommand);
+    for (const endpoint of describes) behaviour = behaviour.resolvesOnce(endpoint);
+    const actions: string[] = [];
+    let previous: Partial<RestoreBlueResult> = {};
+    for (let call = 0; call < describes.length; call++) {
+      const result = await handler(input(makePlan(), previous, SMOKE_FAILURE, HELD));
+      actions.push(result.action);
+      previous = result;
+    }
+    expect(actions).toEqual(['RESTORING_WEIGHTS', 'WAIT', 'UPDATING', 'WAIT', 'DONE']);
+    expect(store.targets.has(GREEN_ID)).toBe(false);
+    expect(store.targets.get(BLUE_ID)!.SuspendedState!.DynamicScalingInSuspended).toBe(false);
+    expect(store.policies.get(BLUE_ID)).toEqual([invocationsPolicy()]);
+    expect(runtime).toHaveReceivedCommandTimes(InvokeEndpointCommand, 1);
+  });
+});
+
 describe('restore-blue: a first deployment', () => {
   test('the endpoint this rollout created: DeleteEndpoint, DELETING', async () => {
     sageMaker.on(DescribeEndpointCommand).resolves(created());
@@ -247,6 +411,7 @@ describe('restore-blue input', () => {
     [{ plan: makePlan(), previous: {} }, /failure: /],
     [{ plan: makePlan(), failure: { Cause: 'x' }, previous: {} }, /failure\.Error: /],
     [{ plan: makePlan(), failure: SMOKE_FAILURE, previous: { since: 'a while ago' } }, /previous\.since: must be an ISO 8601 date-time/],
+    [{ plan: makePlan(), failure: SMOKE_FAILURE, blueCapacity: { held: 'yes' } }, /blueCapacity\.held: must be a boolean/],
   ])('rejects %#, naming the field', async (event, message) => {
     await expect(handler(event)).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
     expect(sageMaker.calls()).toHaveLength(0);
@@ -256,5 +421,12 @@ describe('restore-blue input', () => {
     sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
     await expect(handler(input(makePlan(), { action: 'WAIT', since: isoSecondsAgo(30), error: 'E', cause: 'C' }))).resolves.toMatchObject({ action: 'DONE' });
     await expect(handler({ plan: makePlan(), failure: SMOKE_FAILURE })).resolves.toMatchObject({ action: 'DONE' });
+  });
+
+  test('a missing blueCapacity means not held: blue\'s suspended scale-in is not resumed', async () => {
+    fakeAutoScaling(aas, scalingDuringRollout());
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler({ plan: makePlan(), failure: SMOKE_FAILURE, previous: {} })).resolves.toMatchObject({ action: 'DONE' });
+    expect(aas).not.toHaveReceivedCommand(RegisterScalableTargetCommand);
   });
 });

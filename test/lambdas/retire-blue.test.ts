@@ -1,5 +1,10 @@
 import 'aws-sdk-client-mock-jest';
 import {
+  ApplicationAutoScalingClient,
+  DeleteScalingPolicyCommand,
+  DeregisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import {
   CreateEndpointConfigCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
@@ -24,8 +29,12 @@ import {
   NAMES,
   PACKAGE_ARN,
 } from './support/fixtures';
+import { autoScalingError, fakeAutoScaling, invocationsPolicy, variantScalableTarget } from './support/autoscaling';
 
 const sageMaker = mockClient(SageMakerClient);
+const aas = mockClient(ApplicationAutoScalingClient);
+const BLUE_ID = `endpoint/${ENDPOINT}/variant/${BLUE.variantName}`;
+const GREEN_ID = `endpoint/${ENDPOINT}/variant/${NAMES.greenVariantName}`;
 
 const GREEN_CONFIG_VARIANT = {
   VariantName: NAMES.greenVariantName,
@@ -55,6 +64,8 @@ const shifted = (blueWeight = 0, greenWeight = 1) =>
 
 beforeEach(() => {
   sageMaker.reset();
+  aas.reset();
+  fakeAutoScaling(aas);
   sageMaker.on(DescribeEndpointCommand).resolves(shifted());
   sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: NAMES.transitionEndpointConfigName }).resolves(TRANSITION_CONFIG);
   sageMaker.on(CreateEndpointConfigCommand).resolves({ EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/final' });
@@ -111,6 +122,46 @@ describe('retire-blue', () => {
   test('the endpoint gone: refused', async () => {
     sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
     await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'EndpointNotReady' });
+  });
+
+  test('an autoscaled blue: its policies deleted and its target deregistered before the UpdateEndpoint; green\'s kept', async () => {
+    const store = fakeAutoScaling(aas, {
+      targets: [variantScalableTarget(BLUE.variantName, { SuspendedState: { DynamicScalingInSuspended: true } }), variantScalableTarget(NAMES.greenVariantName)],
+      policies: [invocationsPolicy(), invocationsPolicy(NAMES.greenVariantName)],
+    });
+    let blueScalingAtUpdate: boolean | undefined;
+    sageMaker.on(UpdateEndpointCommand).callsFake(() => {
+      blueScalingAtUpdate = store.targets.has(BLUE_ID) || (store.policies.get(BLUE_ID) ?? []).length > 0;
+      return { EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-detector-prod' };
+    });
+    await handler({ plan: makePlan() });
+    expect(blueScalingAtUpdate).toBe(false);
+    expect(aas).toHaveReceivedCommandWith(DeleteScalingPolicyCommand, { ResourceId: BLUE_ID, PolicyName: invocationsPolicy().PolicyName });
+    expect(aas).toHaveReceivedCommandWith(DeregisterScalableTargetCommand, { ResourceId: BLUE_ID });
+    expect(store.targets.has(GREEN_ID)).toBe(true);
+    expect(store.policies.get(GREEN_ID)).toHaveLength(1);
+  });
+
+  test('blue not autoscaled (or released by an earlier attempt): nothing to delete, the update goes ahead', async () => {
+    await handler({ plan: makePlan() });
+    expect(aas).not.toHaveReceivedCommand(DeleteScalingPolicyCommand);
+    expect(aas).not.toHaveReceivedCommand(DeregisterScalableTargetCommand);
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 1);
+  });
+
+  test('releasing blue\'s scaling fails: no UpdateEndpoint (it would fail on an autoscaled variant)', async () => {
+    fakeAutoScaling(aas, { targets: [variantScalableTarget()] });
+    aas.on(DeregisterScalableTargetCommand).rejects(autoScalingError('ConcurrentUpdateException'));
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'ConcurrentUpdateException' });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('refused (green not serving yet): blue\'s scaling is not touched', async () => {
+    fakeAutoScaling(aas, { targets: [variantScalableTarget()], policies: [invocationsPolicy()] });
+    sageMaker.on(DescribeEndpointCommand).resolves(shifted(1, 0));
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'EndpointNotReady' });
+    expect(aas).not.toHaveReceivedCommand(DeleteScalingPolicyCommand);
+    expect(aas).not.toHaveReceivedCommand(DeregisterScalableTargetCommand);
   });
 
   test('a first-deployment plan has no blue to retire', async () => {

@@ -1,14 +1,14 @@
 import 'aws-sdk-client-mock-jest';
-import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand, type EndpointStatus } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/shift-traffic';
 import { greenShareOf } from '../../lambdas/shared/traffic';
-import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, NAMES } from './support/fixtures';
+import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, NAMES, serviceError } from './support/fixtures';
 
 const sageMaker = mockClient(SageMakerClient);
 
 /** The endpoint on the transition config with these weights (current = desired unless given). */
-const onTransition = (blueWeight: number, greenWeight: number, status: 'InService' | 'Updating' = 'InService', desired?: { blue: number; green: number }) =>
+const onTransition = (blueWeight: number, greenWeight: number, status: EndpointStatus = 'InService', desired?: { blue: number; green: number }) =>
   describedEndpoint({
     status,
     configName: NAMES.transitionEndpointConfigName,
@@ -74,10 +74,34 @@ describe('shift-traffic', () => {
     expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
   });
 
-  test('endpoint busy with other weights: refused', async () => {
-    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0, 'Updating', { blue: 1, green: 0 }));
-    await expect(handler({ plan: makePlan(), greenShare: 1 })).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(/is Updating/) });
+  test.each(['Updating', 'SystemUpdating', 'RollingBack'] as const)('endpoint %s with other weights (a weight change, auto scaling): EndpointBusy, retried by the ASL', async (status) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0, status, { blue: 1, green: 0 }));
+    await expect(handler({ plan: makePlan(), greenShare: 1 })).rejects.toMatchObject({ name: 'EndpointBusy', message: expect.stringMatching(new RegExp(`is ${status}`)) });
     expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+  });
+
+  test('endpoint Failed: EndpointNotReady (waiting would not help)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0, 'Failed'));
+    await expect(handler({ plan: makePlan(), greenShare: 1 })).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(/is Failed/) });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+  });
+
+  test('endpoint became busy between Describe and the weight change: EndpointBusy', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).rejects(errors.endpointBusy());
+    await expect(handler({ plan: makePlan(), greenShare: 0.1 })).rejects.toMatchObject({ name: 'EndpointBusy', message: expect.stringMatching(/became busy/) });
+  });
+
+  test('another SageMaker error on the weight change propagates unchanged', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).rejects(serviceError('ThrottlingException'));
+    await expect(handler({ plan: makePlan(), greenShare: 0.1 })).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
+
+  test.each([0.1, 0.5, 1])('share %p: only weights are sent, never an instance count (blue\'s capacity is not touched)', async (share) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    await handler({ plan: makePlan(), greenShare: share });
+    for (const variant of sentWeights()[0]!) expect(Object.keys(variant).sort()).toEqual(['DesiredWeight', 'VariantName']);
   });
 
   test('endpoint gone: refused', async () => {

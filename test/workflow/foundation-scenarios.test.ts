@@ -19,14 +19,14 @@ describe('happy-path', () => {
     expect(variants[0].modelName).toMatch(/^fraud-detector-v7-[0-9a-f]{8}$/);
     expect(variants[0]).toMatchObject({ weight: 1, instanceType: 'ml.g5.xlarge', instanceCount: 2 });
     expect(report.endpoint!.endpointConfigName).toBe(`fraud-detector-prod-${variants[0].variantName}`);
-    expect(report.orphans).toEqual({ models: [], endpointConfigs: [] });
+    expect(report.orphans).toEqual({ models: [], endpointConfigs: [], alarms: [], activeRollouts: [], scalableTargets: [] });
     expect(report.awsCalls.byOperation['sagemaker:DeleteEndpointConfig']).toBeGreaterThanOrEqual(2);
     expect(report.awsCalls.byOperation['sagemaker:DeleteModel']).toBe(1);
   });
 
   it('bakes the configured hour with blue still provisioned, at more than 100x real time', async () => {
     const report = await rehearseBuiltIn('happy-path');
-    const bake = report.timeline.find((e) => e.kind === 'state' && e.state === 'Bake green')!;
+    const bake = report.timeline.find((e) => e.kind === 'state' && e.state === 'Check 100% step')!;
     const removal = report.timeline.find((e) => e.kind === 'state' && e.state === 'Remove blue variant')!;
     expect(removal.t - bake.t).toBeGreaterThanOrEqual(3600);
     expect(report.metrics.virtualSeconds).toBeGreaterThan(3600);
@@ -52,7 +52,7 @@ describe('first-deployment', () => {
     expect(report.endpoint!.variants[0].variantName).toMatch(/^v1-[0-9a-f]{8}$/);
     expect(report.awsCalls.byOperation['sagemaker:CreateEndpoint']).toBe(1);
     expect(report.awsCalls.byOperation['sagemaker:UpdateEndpoint']).toBeUndefined();
-    expect(report.orphans).toEqual({ models: [], endpointConfigs: [] });
+    expect(report.orphans).toEqual({ models: [], endpointConfigs: [], alarms: [], activeRollouts: [], scalableTargets: [] });
   });
 });
 
@@ -65,7 +65,7 @@ describe('update-rolled-back', () => {
     expect(report.endpoint).toMatchObject({ status: 'InService', endpointConfigName: BLUE_CONFIG });
     expect(variantsOf(report)).toEqual([[BLUE_VARIANT, 1]]);
     expect(report.endpoint!.variants[0].instanceCount).toBe(2);
-    expect(report.orphans).toEqual({ models: [], endpointConfigs: [] });
+    expect(report.orphans).toEqual({ models: [], endpointConfigs: [], alarms: [], activeRollouts: [], scalableTargets: [] });
     // SageMaker already restored blue: no second fleet redeploy to get there.
     expect(report.awsCalls.byOperation['sagemaker:UpdateEndpoint']).toBe(1);
   });
@@ -81,7 +81,7 @@ describe('smoke-check-fails', () => {
     expect(report.endpoint).toMatchObject({ status: 'InService', endpointConfigName: BLUE_CONFIG });
     expect(variantsOf(report)).toEqual([[BLUE_VARIANT, 1]]);
     expect(report.endpoint!.variants[0].instanceCount).toBe(2);
-    expect(report.orphans).toEqual({ models: [], endpointConfigs: [] });
+    expect(report.orphans).toEqual({ models: [], endpointConfigs: [], alarms: [], activeRollouts: [], scalableTargets: [] });
   });
 });
 

@@ -22,8 +22,8 @@ describe('scenario files', () => {
     expect(report.endpoint!.variants).toHaveLength(1);
     expect(report.endpoint!.variants[0]).toMatchObject({ instanceType: 'ml.g6.2xlarge', instanceCount: 1, weight: 1 });
     expect(report.awsCalls.byOperation['sagemaker:UpdateEndpoint']).toBe(7); // provisioning: 5 throttled (the SDK retries twice, then the state's Retry reruns the idempotent step) + 1 accepted; then 1 to remove blue
-    const bake = report.timeline.find((e) => e.state === 'Bake green')!;
-    const next = report.timeline.find((e) => e.state === 'Remove blue variant')!;
+    const bake = report.timeline.find((e) => e.state === 'Check 100% step')!;
+    const next = report.timeline.find((e) => e.state === "Give green blue's auto scaling")!;
     expect(next.t - bake.t).toBeGreaterThanOrEqual(60);
     expect(next.t - bake.t).toBeLessThan(120);
   });
@@ -40,7 +40,7 @@ describe('scenario files', () => {
     expect(report.execution!.cause).toMatch(/created by this rollout, was deleted/);
     expect(report.endpoint).toBeNull();
     expect(report.awsCalls.byOperation['sagemaker:DeleteEndpoint']).toBe(1);
-    expect(report.orphans).toEqual({ models: [], endpointConfigs: [] });
+    expect(report.orphans).toEqual({ models: [], endpointConfigs: [], alarms: [], activeRollouts: [], scalableTargets: [] });
   });
 
   it('rejects a scenario whose overrides make the configuration invalid, naming the field', async () => {

@@ -28,7 +28,7 @@ function expectBlueAloneAsBefore(report: RehearsalReport): void {
   expect(report.endpoint).toMatchObject({ status: 'InService', endpointConfigName: BLUE_CONFIG });
   expect(variantsOf(report)).toEqual([[BLUE_VARIANT, 1]]);
   expect(report.endpoint!.variants[0].instanceCount).toBe(2);
-  expect(report.orphans).toEqual({ models: [], endpointConfigs: [] });
+  expect(report.orphans).toEqual({ models: [], endpointConfigs: [], alarms: [], activeRollouts: [], scalableTargets: [] });
   // Traffic never moved to a green that failed validation.
   expect(report.awsCalls.byOperation['sagemaker:UpdateEndpointWeightsAndCapacities']).toBeUndefined();
 }
@@ -38,7 +38,7 @@ function expectGreenAlone(report: RehearsalReport, version: number): void {
   expect(report.endpoint!.variants).toHaveLength(1);
   expect(report.endpoint!.variants[0]).toMatchObject({ weight: 1, instanceCount: 2 });
   expect(report.endpoint!.variants[0].variantName).toMatch(new RegExp(`^v${version}-[0-9a-f]{8}$`));
-  expect(report.orphans).toEqual({ models: [], endpointConfigs: [] });
+  expect(report.orphans).toEqual({ models: [], endpointConfigs: [], alarms: [], activeRollouts: [], scalableTargets: [] });
 }
 
 describe('cold-start', () => {
@@ -105,7 +105,7 @@ describe('too-few-samples', () => {
     expect(report.decision).toMatchObject({ decision: 'APPROVED', by: 'alice' });
     expect(report.outcome).toBe('PROMOTED');
     const waited = report.timeline.find((e) => e.state === 'Wait for approval')!;
-    const shifted = report.timeline.find((e) => e.state === 'Shift traffic to green')!;
+    const shifted = report.timeline.find((e) => e.state?.startsWith('Shift traffic to'))!;
     expect(shifted.t - waited.t).toBeGreaterThanOrEqual(900);
     expectGreenAlone(report, 7);
   });
@@ -144,7 +144,7 @@ describe('requireHumanApproval', () => {
     expect(report.validation?.verdict).toBe('PASS');
     expect(report.decision).toMatchObject({ decision: 'APPROVED', by: 'carol' });
     const waited = report.timeline.find((e) => e.state === 'Wait for approval')!;
-    const shifted = report.timeline.find((e) => e.state === 'Shift traffic to green')!;
+    const shifted = report.timeline.find((e) => e.state?.startsWith('Shift traffic to'))!;
     expect(shifted.t - waited.t).toBeGreaterThanOrEqual(120);
     expect(report.outcome).toBe('PROMOTED');
     expectGreenAlone(report, 7);

@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { sdkStreamMixin } from '@smithy/core/serde';
-import { TARGETS_ENV, ValidationPolicySchema, type RolloutConfigInput, type ValidationPolicy } from '../../../lambdas/shared/config';
+import { AlarmPolicySchema, TARGETS_ENV, ValidationPolicySchema, type RolloutConfigInput, type ValidationPolicy } from '../../../lambdas/shared/config';
 import { deploymentIdFor, rolloutNames } from '../../../lambdas/shared/names';
 import type { BlueVariant, PayloadSource, RolloutPlan } from '../../../lambdas/shared/plan';
 import { rolloutTags } from '../../../lambdas/shared/tags';
@@ -135,7 +135,9 @@ export function makePlan(overrides: Partial<RolloutPlan> = {}): RolloutPlan {
       modelDataDownloadTimeoutInSeconds: 1200,
       containerStartupHealthCheckTimeoutInSeconds: 600,
     },
-    policy: { bakeSeconds: 3600, endpointUpdateTimeoutSeconds: 3600, pollIntervalSeconds: 30 },
+    policy: { bakeSeconds: 3600, stepBakeSeconds: 300, rollbackWindowSeconds: 600, endpointUpdateTimeoutSeconds: 3600, pollIntervalSeconds: 30 },
+    traffic: { mode: 'CANARY', stepPercents: [10, 100] },
+    alarms: AlarmPolicySchema.parse({}),
     payloads: INLINE_PAYLOADS,
     validation: validationPolicy(),
     ...overrides,

@@ -492,4 +492,41 @@ test('setBehaviour rejects impossible behaviours', () => {
   expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { prediction: { mean: 0.5, stdDev: 0.1, jitter: 1.5 } })).toThrow(/jitter/);
   expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { onMalformed: 'crash' as 'server-error' })).toThrow(/onMalformed/);
   expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { inputContentType: 'json' })).toThrow(/inputContentType/);
+  expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { outage: { fromSecond: -1 } })).toThrow(/outage.fromSecond/);
+  expect(() => h.aws.runtime.setBehaviour(BLUE_DATA, { outage: { fromSecond: 60, toSecond: 60 } })).toThrow(/outage.toSecond/);
+});
+
+describe('outage', () => {
+  /** Milliseconds from now to `second` after the simulation's start. */
+  const untilSecond = (second: number): number => Math.max(0, h.aws.runtime.startMs + second * 1000 - Date.now());
+
+  /** A TargetVariant invocation of `variant` at `second` (virtual seconds since the simulation began): 'ok' or the error. */
+  async function outcomeAt(second: number, variant: string, body = PAYLOAD): Promise<string> {
+    await clock.tickAsync(untilSecond(second));
+    try {
+      await send(invoke({ TargetVariant: variant, Body: body }));
+      return 'ok';
+    } catch (error) {
+      const failure = error as Error & { OriginalStatusCode?: number };
+      return `${failure.name} ${failure.OriginalStatusCode}`;
+    }
+  }
+
+  test('every invocation of the model fails with ModelError 500 from fromSecond until toSecond, and only that model', async () => {
+    seedBlueGreen(1, 1);
+    h.aws.runtime.setBehaviour(GREEN_DATA, { outage: { fromSecond: 60, toSecond: 120 } });
+    expect(h.aws.runtime.startMs).toBe(Date.now());
+    const outcomes = [await outcomeAt(59, 'green'), await outcomeAt(60, 'green'), await outcomeAt(90, 'blue'), await outcomeAt(119, 'green'), await outcomeAt(120, 'green')];
+    expect(outcomes).toEqual(['ok', 'ModelError 500', 'ok', 'ModelError 500', 'ok']);
+  });
+
+  test('an outage without toSecond never ends, and fails malformed requests with 500 too (the container is down)', async () => {
+    seedBlueGreen(1, 0);
+    h.aws.runtime.setBehaviour(BLUE_DATA, { outage: { fromSecond: 10 } });
+    expect(await outcomeAt(5, 'blue', '{not json')).toBe('ModelError 400');
+    expect(await outcomeAt(10, 'blue', '{not json')).toBe('ModelError 500');
+    expect(await outcomeAt(10 * 24 * 3600, 'blue')).toBe('ModelError 500');
+    expect(h.aws.runtime.outageWindowFor(BLUE_DATA)).toEqual({ fromMs: h.aws.runtime.startMs + 10_000, toMs: Number.POSITIVE_INFINITY });
+    expect(h.aws.runtime.outageWindowFor(GREEN_DATA)).toBeUndefined();
+  });
 });
