@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { AwsServiceError } from './errors';
 import {
   applyUpdate,
+  ATTRIBUTE_TYPES,
   attributeType,
   canonicalNumber,
   compareScalars,
@@ -169,7 +170,9 @@ export function toAttributeValue(raw: unknown): AttributeValue {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw serializationError(`Start of ${jsonKind(raw)} found where an AttributeValue structure was expected.`);
   }
-  const members = Object.entries(raw as Record<string, unknown>).filter(([name, value]) => value !== null && value !== undefined && (ATTRIBUTE_TYPE_NAMES as readonly string[]).includes(name));
+  const members = Object.entries(raw as Record<string, unknown>).filter(
+    ([name, value]) => value !== null && value !== undefined && (ATTRIBUTE_TYPES as readonly string[]).includes(name),
+  );
   if (members.length === 0) throw dynamoValidation('Supplied AttributeValue is empty, must contain exactly one of the supported datatypes');
   if (members.length > 1) throw dynamoValidation('Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes');
   const [type, value] = members[0] as [AttributeType, unknown];
@@ -206,12 +209,10 @@ export function toAttributeValue(raw: unknown): AttributeValue {
       if (new Set(canonical).size !== canonical.length) {
         throw dynamoValidation(`One or more parameter values were invalid: Input collection [${value.join(', ')}] contains duplicates.`);
       }
-      return { [type]: members } as unknown as AttributeValue;
+      return type === 'SS' ? { SS: members } : type === 'NS' ? { NS: members } : { BS: members };
     }
   }
 }
-
-const ATTRIBUTE_TYPE_NAMES = ['S', 'N', 'B', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS', 'BS'] as const;
 
 function toItem(raw: Record<string, unknown>): Item {
   return Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, toAttributeValue(value)]));
