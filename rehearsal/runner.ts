@@ -723,6 +723,7 @@ function buildReport(input: {
   }
   const last = executions[executions.length - 1];
   const deciding = [...executions].reverse().find((e) => e.mutated);
+  const scalableTargets = scalableTargetsOf(sim, target.endpointName);
   return {
     scenario: input.scenario.name,
     description: input.scenario.description,
@@ -761,13 +762,13 @@ function buildReport(input: {
         .map((c) => c.name),
       alarms: sim.cloudwatch.alarmNames().filter((name) => name.startsWith(ALARM_NAME_PREFIX)),
       activeRollouts: sim.dynamodb.items(REHEARSAL_ROLLOUTS_TABLE).map((item) => String((item.endpointName as { S?: string } | undefined)?.S)),
-      scalableTargets: scalableTargetsOf(sim, target.endpointName)
+      scalableTargets: scalableTargets
         .filter((t) => !endpoint?.variants.some((v) => t.resourceId === `endpoint/${target.endpointName}/variant/${v.variantName}`))
         .map((t) => t.resourceId),
     },
     alarmEvents: input.alarmEvents,
     rollbacks: input.rollbacks,
-    scalableTargets: scalableTargetsOf(sim, target.endpointName),
+    scalableTargets,
     validation: input.validation,
     decision: input.decision,
     rollouts: executions.filter((e) => e.mutated).length,

@@ -472,8 +472,8 @@ export class CloudWatchSimulation {
     };
   }
 
-  private describeMetricAlarm(alarm: StoredMetricAlarm): object {
-    const config = alarm.config;
+  /** What DescribeAlarms returns for every alarm, metric or composite: identity, actions and state. */
+  private describeAlarmCommon(alarm: StoredAlarm): object {
     return {
       AlarmName: alarm.name,
       AlarmArn: alarm.arn,
@@ -488,6 +488,13 @@ export class CloudWatchSimulation {
       ...(alarm.state.reasonData !== undefined ? { StateReasonData: alarm.state.reasonData } : {}),
       StateUpdatedTimestamp: epochSeconds(alarm.state.updatedMs),
       StateTransitionedTimestamp: epochSeconds(alarm.state.transitionedMs),
+    };
+  }
+
+  private describeMetricAlarm(alarm: StoredMetricAlarm): object {
+    const config = alarm.config;
+    return {
+      ...this.describeAlarmCommon(alarm),
       MetricName: config.metricName,
       Namespace: config.namespace,
       ...(config.statistic !== undefined ? { Statistic: config.statistic } : {}),
@@ -507,20 +514,8 @@ export class CloudWatchSimulation {
   private describeCompositeAlarm(alarm: StoredCompositeAlarm): object {
     const config = alarm.config;
     return {
-      AlarmName: alarm.name,
-      AlarmArn: alarm.arn,
-      ...(alarm.description !== undefined ? { AlarmDescription: alarm.description } : {}),
-      AlarmConfigurationUpdatedTimestamp: epochSeconds(alarm.configurationUpdatedMs),
-      ActionsEnabled: alarm.actionsEnabled,
-      OKActions: [...alarm.okActions],
-      AlarmActions: [...alarm.alarmActions],
-      InsufficientDataActions: [...alarm.insufficientDataActions],
+      ...this.describeAlarmCommon(alarm),
       AlarmRule: config.rule,
-      StateValue: alarm.state.value,
-      StateReason: alarm.state.reason,
-      ...(alarm.state.reasonData !== undefined ? { StateReasonData: alarm.state.reasonData } : {}),
-      StateUpdatedTimestamp: epochSeconds(alarm.state.updatedMs),
-      StateTransitionedTimestamp: epochSeconds(alarm.state.transitionedMs),
       ...(config.actionsSuppressor !== undefined ? { ActionsSuppressor: config.actionsSuppressor } : {}),
       ...(config.actionsSuppressorWaitPeriod !== undefined ? { ActionsSuppressorWaitPeriod: config.actionsSuppressorWaitPeriod } : {}),
       ...(config.actionsSuppressorExtensionPeriod !== undefined ? { ActionsSuppressorExtensionPeriod: config.actionsSuppressorExtensionPeriod } : {}),
