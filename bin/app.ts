@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { BlueGreenDeploymentStack } from '../lib/blue-green-deployment-stack';
 import { loadRolloutConfig } from '../lib/config';
 import { ConfigurationError } from '../lambdas/shared/errors';
+import { parseSweeperConfig } from '../lambdas/shared/sweeper-config';
 
 const app = new App();
 const account = process.env.CDK_DEFAULT_ACCOUNT;
@@ -29,6 +30,7 @@ exitOnConfigurationError(
     new BlueGreenDeploymentStack(app, 'SageMakerBlueGreen', {
       description: 'Blue/green deployment of SageMaker Model Registry approvals to live endpoints',
       config: loadRolloutConfig(app.node),
+      sweeper: parseSweeperConfig(app.node.tryGetContext('sweeper')),
       // Environment-agnostic unless the CLI knows the target account and region.
       env: account && region ? { account, region } : undefined,
     }),

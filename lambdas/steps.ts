@@ -14,6 +14,8 @@ export interface RolloutStep {
 
 export const ROLLOUT_STEPS: readonly RolloutStep[] = [
   { dir: 'resolve-rollout', substitution: 'ResolveRolloutFunctionArn', description: 'Validates the approval, describes the model package and endpoint, plans the rollout' },
+  { dir: 'lock-endpoint', substitution: 'LockEndpointFunctionArn', description: "Takes the endpoint's lock before any change: one rollout per endpoint, duplicates ignored, other versions queued" },
+  { dir: 'check-capacity', substitution: 'CheckCapacityFunctionArn', description: 'Checks the Service Quotas headroom for green and picks the instance type (configured, then fallbacks)' },
   { dir: 'provision-green', substitution: 'ProvisionGreenFunctionArn', description: 'Creates the green model and endpoint config and adds green beside blue (or creates the endpoint)' },
   { dir: 'check-endpoint', substitution: 'CheckEndpointFunctionArn', description: 'Reports whether the endpoint reached InService on the requested config' },
   { dir: 'smoke-check', substitution: 'SmokeCheckFunctionArn', description: 'Invokes the green variant once on the first payload, to fail fast' },
@@ -44,4 +46,12 @@ export interface EventHandler {
 
 export const EVENT_HANDLERS: readonly EventHandler[] = [
   { dir: 'on-alarm', description: "Rolls green back within seconds of one of its alarms going to ALARM, then tells the waiting execution" },
+  { dir: 'sweep-resources', description: 'Scheduled: finds and removes what this system created that no running rollout owns (unless dry-run)' },
 ];
+
+/** The reconciler state machine's Lambda (state-machines/reconcile.asl.json), bound like a rollout step. */
+export const RECONCILER_STEP: RolloutStep = {
+  dir: 'reconcile-rollout',
+  substitution: 'ReconcileRolloutFunctionArn',
+  description: 'After an execution failed, timed out or was stopped: restores blue, removes green, deletes its alarms, releases the lock',
+};

@@ -3,7 +3,7 @@
  * Change` events invokes the alarm handler (lambdas/on-alarm), instead of waiting for the state machine's next
  * periodic check. The pattern comes from lambdas/shared/events.ts, the one the local rehearsal's bus filters with.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { ConfigurationError } from '../lambdas/shared/errors';
 import { alarmEventPattern } from '../lambdas/shared/events';
 import { ALARM_NAME_PREFIX } from '../lambdas/shared/names';
+import { deadLetterQueue } from './dead-letter-queue';
 
 /** EventBridge's longest event pattern (PutRule EventPattern). */
 export const EVENT_PATTERN_MAX_LENGTH = 4096;
@@ -64,18 +65,7 @@ export class AlarmRollbackTrigger extends Construct {
       );
     }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // The longest SQS allows: an alarm nobody acted on must be noticed and investigated.
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the dead-letter queue of the alarm rule's target (EventBridge DeadLetterConfig) and the on-failure " +
-        'destination of the alarm handler, which cdk-nag does not see',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, "the alarm rule's target (EventBridge DeadLetterConfig) and the on-failure destination of the alarm handler");
 
     this.rule = new events.Rule(this, 'Rule', {
       description: 'Rolls a blue/green rollout back when one of the alarms watching its green variant goes to ALARM',

@@ -2,13 +2,14 @@
  * Starts a rollout for each model package approval of a configured group, on the state machine of that group's
  * target. The pattern comes from lambdas/shared/events.ts, the same one the local rehearsal's bus filters with.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { approvalEventPattern } from '../lambdas/shared/events';
+import { deadLetterQueue } from './dead-letter-queue';
 
 /** Whose approvals start which state machine. */
 export interface ApprovalRoute {
@@ -57,16 +58,7 @@ export class ApprovalTrigger extends Construct {
       throw new Error(`ApprovalTrigger: model package group(s) ${[...new Set(repeated)].join(', ')} routed more than once`);
     }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // The longest SQS allows: a lost approval must be noticed and replayed by hand.
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is itself the dead-letter queue of the approval rules' targets (EventBridge DeadLetterConfig, which cdk-nag does not see)",
-    });
+    this.deadLetterQueue = deadLetterQueue(this, "the approval rules' targets (EventBridge DeadLetterConfig)");
 
     this.rules = props.routes.map((route, index) => {
       const pattern = approvalEventPattern([route.modelPackageGroupName]);

@@ -1,17 +1,22 @@
 /**
  * The stack platform teams deploy: the artifacts bucket, the active-rollouts table, the rollout functions, one
- * state machine per deployment target with the approval rule that starts it, and the alarm rule that rolls a
- * rollout back. Thin on purpose: each part is its own construct.
+ * state machine per deployment target with the approval rule that starts it, the alarm rule that rolls a
+ * rollout back, the reconciler that cleans up after an execution failed, timed out or was stopped, and the
+ * scheduled sweeper. Thin on purpose: each part is its own construct.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { RolloutConfig } from '../lambdas/shared/config';
+import { parseSweeperConfig, type SweeperConfig } from '../lambdas/shared/sweeper-config';
 import { ActiveRolloutsTable } from './active-rollouts-table';
 import { AlarmRollbackTrigger } from './alarm-rollback-trigger';
 import { ApprovalTrigger } from './approval-trigger';
 import { ArtifactsBucket } from './artifacts-bucket';
-import { RolloutFunctions } from './rollout-functions';
+import { RolloutFunctions, SWEEPER_DIR } from './rollout-functions';
+import { RolloutReconciler } from './rollout-reconciler';
+import { ResourceSweeper } from './resource-sweeper';
 import { ROLLOUT_ASL_PATH, rolloutDefinitions, RolloutStateMachines } from './rollout-state-machine';
 
 /** The event handler the alarm rule invokes (EVENT_HANDLERS in lambdas/steps.ts). */
@@ -40,12 +45,17 @@ export interface BlueGreenDeploymentStackProps extends StackProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly executionLogRetention?: logs.RetentionDays;
+  /**
+   * The scheduled sweeper: dry run, minimum age of what it removes, schedule (cdk.json context `sweeper`).
+   * @default removes what is older than a day, every 6 hours
+   */
+  readonly sweeper?: SweeperConfig;
 }
 
 /**
  * Outputs: `StateMachineArns` (a JSON object: model package group -> state machine ARN, for scripts), and per
  * target `StateMachineArn<index>` and `ApprovalRuleName<index>` (index in the configuration's target list);
- * `AlarmRuleName`, `ActiveRolloutsTableName`, `ArtifactsBucketName`. The single `StateMachineArn` and
+ * `AlarmRuleName`, `ReconcilerStateMachineArn`, `SweeperRuleName`, `ActiveRolloutsTableName`, `ArtifactsBucketName`. The single `StateMachineArn` and
  * `ApprovalRuleName` outputs of one-state-machine stacks are gone: each target now has its own.
  */
 export class BlueGreenDeploymentStack extends Stack {
@@ -55,11 +65,14 @@ export class BlueGreenDeploymentStack extends Stack {
   readonly rollout: RolloutStateMachines;
   readonly trigger: ApprovalTrigger;
   readonly alarmTrigger: AlarmRollbackTrigger;
+  readonly reconciler: RolloutReconciler;
+  readonly sweeper: ResourceSweeper;
 
   constructor(scope: Construct, id: string, props: BlueGreenDeploymentStackProps) {
     super(scope, id, props);
     // Unrolled and checked once (traffic steps, execution timeout), then used by the functions and the state machines.
     const definitions = rolloutDefinitions(props.config, props.definitionFile ?? ROLLOUT_ASL_PATH);
+    const sweeper = props.sweeper ?? parseSweeperConfig({});
 
     this.artifacts = new ArtifactsBucket(this, 'Artifacts');
     this.activeRollouts = new ActiveRolloutsTable(this, 'ActiveRollouts');
@@ -70,6 +83,7 @@ export class BlueGreenDeploymentStack extends Stack {
       definitions,
       handlersDirectory: props.handlersDirectory,
       logRetention: props.functionLogRetention,
+      sweeper,
     });
     this.rollout = new RolloutStateMachines(this, 'Rollout', {
       functions: this.functions,
@@ -85,6 +99,17 @@ export class BlueGreenDeploymentStack extends Stack {
     this.alarmTrigger = new AlarmRollbackTrigger(this, 'AlarmRollbackTrigger', {
       handler: this.functions.functionFor(ALARM_HANDLER_DIR),
       existingAlarmNames: props.config.targets.flatMap((target) => target.policy.alarms.existingAlarmNames),
+    });
+
+    this.reconciler = new RolloutReconciler(this, 'Reconciler', {
+      reconcileFunction: this.functions.reconcileFunction,
+      rolloutStateMachines: this.rollout.targets.map((t) => t.stateMachine),
+      logGroup: this.rollout.logGroup,
+    });
+
+    this.sweeper = new ResourceSweeper(this, 'Sweeper', {
+      sweepFunction: this.functions.functionFor(SWEEPER_DIR),
+      schedule: events.Schedule.rate(Duration.hours(sweeper.scheduleHours)),
     });
 
     new CfnOutput(this, 'StateMachineArns', {
@@ -107,6 +132,14 @@ export class BlueGreenDeploymentStack extends Stack {
     new CfnOutput(this, 'AlarmRuleName', {
       description: 'The EventBridge rule that rolls a rollout back when an alarm watching green goes to ALARM',
       value: this.alarmTrigger.rule.ruleName,
+    });
+    new CfnOutput(this, 'ReconcilerStateMachineArn', {
+      description: 'The state machine that cleans up after a rollout execution failed, timed out or was stopped',
+      value: this.reconciler.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'SweeperRuleName', {
+      description: `The schedule of the sweeper (every ${sweeper.scheduleHours} h${sweeper.dryRun ? ', dry run' : ''}: removes what this system created that no running rollout owns, older than ${sweeper.minAgeSeconds} s)`,
+      value: this.sweeper.rule.ruleName,
     });
     new CfnOutput(this, 'ActiveRolloutsTableName', {
       description: 'The DynamoDB table of active rollouts (one item per endpoint while a rollout watches green)',

@@ -3,7 +3,7 @@
  * own role holding only the permissions that function needs on the configured endpoints, groups, objects, the
  * rollout's alarms and the active-rollouts table.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
@@ -19,9 +19,11 @@ import { ConfigurationError } from '../lambdas/shared/errors';
 import { ALARM_NAME_PREFIX } from '../lambdas/shared/names';
 import { parseS3Uri } from '../lambdas/shared/payloads';
 import { ROLLOUTS_TABLE_ENV } from '../lambdas/shared/rollout-record';
+import { parseSweeperConfig, sweeperEnvironment, type SweeperConfig } from '../lambdas/shared/sweeper-config';
 import { MANAGED_BY_TAG, SYSTEM_NAME } from '../lambdas/shared/tags';
-import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../lambdas/steps';
+import { EVENT_HANDLERS, RECONCILER_STEP, ROLLOUT_STEPS } from '../lambdas/steps';
 import { VALIDATION_PREFIX, type ArtifactsBucket } from './artifacts-bucket';
+import { RECONCILE_ASL_PATH } from './rollout-reconciler';
 import { lambdaTaskTimeouts, type TargetRolloutDefinition } from './rollout-state-machine';
 
 const REPO_ROOT = path.join(__dirname, '..');
@@ -54,14 +56,27 @@ const DYNAMODB_TABLE_NAME_MAX_LENGTH = 255;
 /** The steps whose handlers read or write the artifacts bucket (and get its name in ARTIFACTS_BUCKET_ENV). */
 export const ARTIFACTS_BUCKET_STEPS: ReadonlySet<string> = new Set(['validate-batch', 'judge-validation']);
 
+/** The scheduled sweeper (EVENT_HANDLERS): it gets the sweeper's settings in its environment. */
+export const SWEEPER_DIR = 'sweep-resources';
+
 /** The functions that read or write the active-rollouts table (and get its name in ROLLOUTS_TABLE_ENV). */
-export const ROLLOUTS_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['arm-alarms', 'check-step', 'watch-step', 'release-rollout', 'on-alarm']);
+export const ROLLOUTS_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'lock-endpoint',
+  'arm-alarms',
+  'hold-blue-capacity',
+  'check-step',
+  'watch-step',
+  'release-rollout',
+  'on-alarm',
+  'reconcile-rollout',
+  'sweep-resources',
+]);
 
 /**
  * Timeouts of the event handlers (no ASL Task bounds them). on-alarm may wait up to 60 s for an update in
  * flight before it restores blue's weights, then probes blue and fails the waiting task.
  */
-export const EVENT_HANDLER_TIMEOUT_SECONDS: Readonly<Record<string, number>> = { 'on-alarm': 120 };
+export const EVENT_HANDLER_TIMEOUT_SECONDS: Readonly<Record<string, number>> = { 'on-alarm': 120, 'sweep-resources': 900 };
 
 /** The size Lambda measures: the JSON of the variables map (its error message shows that very string). */
 export function lambdaEnvironmentSize(variables: Readonly<Record<string, string>>): number {
@@ -152,6 +167,8 @@ export function rolloutEnvironment(config: RolloutConfig, options: RolloutEnviro
 interface RolloutResources {
   /** The configured endpoints. */
   readonly endpoints: string[];
+  /** Every endpoint of the account and region: reads only (quota usage is account-wide; a person's endpoint may run one of our configs). */
+  readonly anyEndpoint: string;
   /** Every endpoint config: rollouts name theirs at run time, and blue's has a user-chosen name. */
   readonly anyEndpointConfig: string;
   /** Every model: rollouts name theirs at run time. */
@@ -264,6 +281,8 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     allow(['sagemaker:DescribeModelPackage'], r.modelPackages),
     ...describeEndpointStatements(r, false),
   ],
+  // The endpoint's lock: a conditional put; a refused put returns the holder; ALREADY_LIVE/SUPERSEDED/busy give it back.
+  'lock-endpoint': (r) => [tableStatement(r, 'PutItem', 'GetItem', 'DeleteItem')],
   'provision-green': (r) => [
     allow(['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig'], [r.anyModel, r.anyEndpointConfig], REQUEST_TAGGED_AS_MANAGED),
     allow(['sagemaker:AddTags'], [r.anyModel, r.anyEndpointConfig, ...r.endpoints], REQUEST_TAGGED_AS_MANAGED),
@@ -272,7 +291,16 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     ...describeEndpointStatements(r, false),
     allow(['iam:PassRole'], r.modelExecutionRoles, { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }),
   ],
-  'check-endpoint': (r) => [allow(['sagemaker:DescribeEndpoint'], r.endpoints)],
+  // DescribeEndpointConfig: whether a rolled-back update was green's provisioning (capacity: the next instance type).
+  'check-endpoint': (r) => [allow(['sagemaker:DescribeEndpoint'], r.endpoints), allow(['sagemaker:DescribeEndpointConfig'], [r.anyEndpointConfig])],
+  // Service Quotas headroom against the account's instances of each type (every endpoint: the quota is account-wide);
+  // deletes a failed attempt's endpoint config (tagged as ours) before the next instance type.
+  'check-capacity': (r) => [
+    allow(['servicequotas:ListServiceQuotas', 'sagemaker:ListEndpoints'], [ANY_RESOURCE]),
+    allow(['sagemaker:DescribeEndpoint'], [r.anyEndpoint]),
+    allow(['sagemaker:DescribeEndpointConfig', 'sagemaker:ListTags'], [r.anyEndpointConfig]),
+    allow(['sagemaker:DeleteEndpointConfig'], [r.anyEndpointConfig], RESOURCE_TAGGED_AS_MANAGED),
+  ],
   'smoke-check': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r)],
   'warm-up': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r)],
   // Only reads the payload source to split it into batches (byte ranges of the dataset): invokes nothing.
@@ -292,8 +320,8 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
   'arm-alarms': (r) => [
     allow(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], [r.rolloutAlarms]),
     describeAlarmsStatement(),
-    // GetItem: a conditional put that fails reads whose rollout holds the endpoint.
-    tableStatement(r, 'PutItem', 'GetItem'),
+    // Adds the rollout's alarms to the endpoint's lock (a conditional update); GetItem names the holder of a lock not ours.
+    tableStatement(r, 'UpdateItem', 'GetItem'),
   ],
   // Suspends blue's scale-in (a RegisterScalableTarget of its existing target); the endpoint actions are what
   // Application Auto Scaling validates on registration (registerScalableTargetStatements).
@@ -301,6 +329,8 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     autoScalingStatement('DescribeScalableTargets', 'RegisterScalableTarget'),
     ...registerScalableTargetStatements(r),
     allow(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'], r.endpoints),
+    // Records the hold in the endpoint's lock, so that the reconciler resumes blue's scale-in after a stop.
+    tableStatement(r, 'UpdateItem'),
   ],
   'check-step': (r) => [describeAlarmsStatement(), tableStatement(r, 'GetItem', 'UpdateItem')],
   'watch-step': (r) => [describeAlarmsStatement(), tableStatement(r, 'GetItem', 'UpdateItem')],
@@ -334,6 +364,35 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     ...describeEndpointStatements(r, true),
     allow(['sagemaker:ListTags'], [r.anyEndpointConfig, r.anyModel]),
     allow(['sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], [r.anyEndpointConfig, r.anyModel], RESOURCE_TAGGED_AS_MANAGED),
+  ],
+  // After a failed, timed-out or stopped execution: what restore-blue, delete-resources and release-rollout do,
+  // finding the execution's lock by its ARN (a Scan of the small table).
+  'reconcile-rollout': (r) => [
+    allow(['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'], r.endpoints),
+    allow(['sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
+    allow(['sagemaker:DeleteEndpoint'], r.endpoints, RESOURCE_TAGGED_AS_MANAGED),
+    ...describeEndpointStatements(r, true),
+    allow(['sagemaker:ListTags'], [r.anyEndpointConfig, r.anyModel]),
+    allow(['sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], [r.anyEndpointConfig, r.anyModel], RESOURCE_TAGGED_AS_MANAGED),
+    ...readPayloadStatements(r),
+    autoScalingStatement('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget', 'RegisterScalableTarget'),
+    ...registerScalableTargetStatements(r),
+    allow(['cloudwatch:DeleteAlarms'], [r.rolloutAlarms]),
+    describeAlarmsStatement(),
+    tableStatement(r, 'Scan', 'DeleteItem'),
+  ],
+  // Scheduled: lists what this system created, removes what no running rollout owns (tags and the lock table decide).
+  'sweep-resources': (r) => [
+    allow(['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'], [ANY_RESOURCE]),
+    allow(['sagemaker:DescribeEndpoint'], [r.anyEndpoint]),
+    allow(['sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeModel', 'sagemaker:ListTags'], [r.anyEndpointConfig, r.anyModel]),
+    allow(['sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], [r.anyEndpointConfig, r.anyModel], RESOURCE_TAGGED_AS_MANAGED),
+    allow(['sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'], [r.anyEndpointConfig], REQUEST_TAGGED_AS_MANAGED),
+    allow(['sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
+    autoScalingStatement('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget'),
+    describeAlarmsStatement(),
+    allow(['cloudwatch:ListTagsForResource', 'cloudwatch:DeleteAlarms'], [r.rolloutAlarms]),
+    tableStatement(r, 'Scan'),
   ],
   // Deletes the rollout's own alarms (never an existing one: those do not carry the prefix) and its record.
   'release-rollout': (r) => [allow(['cloudwatch:DeleteAlarms'], [r.rolloutAlarms]), describeAlarmsStatement(), tableStatement(r, 'DeleteItem')],
@@ -389,6 +448,18 @@ const ANY_RESOURCE_REASONS: ReadonlyArray<{ readonly actions: RegExp; readonly r
       'name it at deploy time; the handlers only send ResourceIds of the configured endpoints\' variants (endpoint/<endpoint>/variant/<variant>)',
   },
   {
+    actions: /^servicequotas:ListServiceQuotas$/,
+    reason:
+      'servicequotas:ListServiceQuotas has no resource type in the Service Authorization Reference; read-only, and the capacity check asks ' +
+      "only for SageMaker's quotas (ServiceCode sagemaker)",
+  },
+  {
+    actions: /^sagemaker:List(Endpoints|EndpointConfigs|Models)$/,
+    reason:
+      'sagemaker:ListEndpoints, ListEndpointConfigs and ListModels support no resource-level permission (Service Authorization Reference); ' +
+      'read-only: the capacity check counts instances in use, the sweeper finds what carries this system\'s tag',
+  },
+  {
     actions: /^states:SendTaskFailure$/,
     reason:
       'states:SendTaskFailure supports no resource-level permission (the task token identifies the execution); the alarm handler fails only ' +
@@ -427,6 +498,12 @@ function wildcardReason(resource: string, r: RolloutResources, actions: readonly
       )
     );
   }
+  if (resource === r.anyEndpoint) {
+    // Only reads may be granted on every endpoint: a mutation on it would fail this check and synth.
+    return readOnly
+      ? `${actions.join(', ')}: read-only on every endpoint of the account and region: the endpoint-usage quota counts every endpoint's instances, and a person's endpoint may run a config this system created`
+      : undefined;
+  }
   if (r.modelPackages.includes(resource)) {
     return `${actions.join(', ')}: model package versions are registered after deployment; the wildcard covers only the versions of a configured model package group, read-only`;
   }
@@ -464,6 +541,11 @@ export interface RolloutFunctionsProps {
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The sweeper's settings (its function's environment).
+   * @default dry run off, resources older than a day, every 6 hours (SweeperConfigSchema)
+   */
+  readonly sweeper?: SweeperConfig;
 }
 
 /** A function to create: a rollout step or an event handler of lambdas/steps.ts. */
@@ -475,14 +557,16 @@ interface FunctionSpec {
 }
 
 /**
- * One NodejsFunction per entry of ROLLOUT_STEPS and of EVENT_HANDLERS, each with its own least-privilege role and
- * log group.
+ * One NodejsFunction per entry of ROLLOUT_STEPS and of EVENT_HANDLERS, and the reconciler's (RECONCILER_STEP),
+ * each with its own least-privilege role and log group.
  */
 export class RolloutFunctions extends Construct {
   /** Every step's function, in ROLLOUT_STEPS order: what the state machines invoke. */
   readonly functions: readonly NodejsFunction[];
   /** Every event handler's function, in EVENT_HANDLERS order (invoked by EventBridge, never by a state machine). */
   readonly eventHandlers: readonly NodejsFunction[];
+  /** The reconciler state machine's function (RECONCILER_STEP). */
+  readonly reconcileFunction: NodejsFunction;
   /** `{ [step.substitution]: functionArn }`: the state machines' definition substitutions. */
   readonly substitutions: Readonly<Record<string, string>>;
   private readonly byDir = new Map<string, NodejsFunction>();
@@ -490,7 +574,7 @@ export class RolloutFunctions extends Construct {
   constructor(scope: Construct, id: string, props: RolloutFunctionsProps) {
     super(scope, id);
     const handlersDirectory = props.handlersDirectory ?? path.join(REPO_ROOT, 'lambdas');
-    const missingHandlers = [...ROLLOUT_STEPS, ...EVENT_HANDLERS]
+    const missingHandlers = [...ROLLOUT_STEPS, ...EVENT_HANDLERS, RECONCILER_STEP]
       .map((fn) => path.join(handlersDirectory, fn.dir, 'index.ts'))
       .filter((entry) => !existsSync(entry));
     if (missingHandlers.length) {
@@ -502,11 +586,14 @@ export class RolloutFunctions extends Construct {
     const timeouts = this.taskTimeouts(props.definitions);
     const resources = this.rolloutResources(props.config, props.artifacts, props.rolloutsTable);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
-    const environmentFor = (dir: string) =>
-      rolloutEnvironment(props.config, {
+    const sweeper = props.sweeper ?? parseSweeperConfig({});
+    const environmentFor = (dir: string) => ({
+      ...rolloutEnvironment(props.config, {
         artifactsBucketName: ARTIFACTS_BUCKET_STEPS.has(dir) ? props.artifacts.bucket.bucketName : undefined,
         rolloutsTableName: ROLLOUTS_TABLE_FUNCTIONS.has(dir) ? props.rolloutsTable.tableName : undefined,
-      });
+      }),
+      ...(dir === SWEEPER_DIR ? sweeperEnvironment(sweeper) : {}),
+    });
     const substitutions: Record<string, string> = {};
 
     const stepFunctions = ROLLOUT_STEPS.map((step) => {
@@ -535,12 +622,21 @@ export class RolloutFunctions extends Construct {
         logRetention,
       });
     });
+    const reconcileSeconds = lambdaTaskTimeouts(readFileSync(RECONCILE_ASL_PATH, 'utf8'), RECONCILE_ASL_PATH).get(RECONCILER_STEP.substitution);
+    if (reconcileSeconds === undefined) throw new Error(`No Task state in ${RECONCILE_ASL_PATH} invokes \${${RECONCILER_STEP.substitution}}`);
+    this.reconcileFunction = this.createFunction({ ...RECONCILER_STEP, kind: 'Reconciler step' }, {
+      entry: path.join(handlersDirectory, RECONCILER_STEP.dir, 'index.ts'),
+      timeoutSeconds: Math.min(reconcileSeconds, LAMBDA_MAX_TIMEOUT_SECONDS),
+      environment: environmentFor(RECONCILER_STEP.dir),
+      resources,
+      logRetention,
+    });
     this.functions = stepFunctions;
     this.eventHandlers = eventHandlers;
     this.substitutions = substitutions;
   }
 
-  /** The function whose handler lives in lambdas/<dir>/ (a step or an event handler). */
+  /** The function whose handler lives in lambdas/<dir>/ (a step, an event handler or the reconciler's). */
   functionFor(dir: string): NodejsFunction {
     const fn = this.byDir.get(dir);
     if (!fn) throw new Error(`No rollout function for "${dir}"; functions are ${[...this.byDir.keys()].join(', ')}`);
@@ -580,6 +676,7 @@ export class RolloutFunctions extends Construct {
       ],
       validationArtifacts: artifacts.validationObjectsArn(),
       endpoints: [...new Set(config.targets.map((t) => sagemakerArn('endpoint', t.endpointName)))],
+      anyEndpoint: sagemakerArn('endpoint', '*'),
       anyEndpointConfig: sagemakerArn('endpoint-config', '*'),
       anyModel: sagemakerArn('model', '*'),
       modelPackages: [...new Set(config.targets.map((t) => sagemakerArn('model-package', `${t.modelPackageGroupName}/*`)))],

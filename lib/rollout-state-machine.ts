@@ -133,6 +133,8 @@ export function assertExecutionTimeoutFits(policy: ExecutionTimePolicy, stepPerc
   const steps = stepPercents.length;
   throw new ConfigurationError(
     `${target}.policy: the rollout's waits plus a day of margin reach Step Functions' longest execution (${MAX_EXECUTION_SECONDS} s, one year): ` +
+      // The queue wait counts too (executionTimeoutSeconds): name it whenever the policy has one, so the sum adds up.
+      (policy.queue ? `queue.maxWaitSeconds (${policy.queue.maxWaitSeconds}) + ` : '') +
       `validation.approvalTimeoutSeconds (${policy.validation.approvalTimeoutSeconds}) + ${steps - 1} x traffic.stepBakeSeconds ` +
       `(${policy.traffic.stepBakeSeconds}) + bakeSeconds (${policy.bakeSeconds}) + rollbackWindowSeconds (${policy.rollbackWindowSeconds}) + ` +
       `${steps + 3} x endpointUpdateTimeoutSeconds (${policy.endpointUpdateTimeoutSeconds}) + a day of margin. ` +

@@ -54,9 +54,10 @@ export class VirtualClock {
   /**
    * Settles `work` by firing timers one at a time, each after the microtasks before it have run, until the
    * promise settles. Throws if nothing is left to fire and the promise still hangs (a deadlock: it would
-   * hang in AWS too, or the rehearsal forgot to answer a task).
+   * hang in AWS too, or the rehearsal forgot to answer a task). `onInstant` runs after each timer: an
+   * observer that checks invariants at every simulated instant.
    */
-  async drive<T>(work: Promise<T>, maxVirtualMs = 30 * 24 * 3600 * 1000): Promise<T> {
+  async drive<T>(work: Promise<T>, maxVirtualMs = 30 * 24 * 3600 * 1000, onInstant?: () => void): Promise<T> {
     let settled = false;
     const observed = work.finally(() => {
       settled = true;
@@ -68,6 +69,7 @@ export class VirtualClock {
       if (settled) break;
       if (this.clock.countTimers() === 0) throw new Error('rehearsal deadlock: the execution waits for something that will never happen');
       await this.clock.nextAsync();
+      onInstant?.();
       if (this.clock.now > deadline) throw new Error(`rehearsal exceeded ${maxVirtualMs / 1000} virtual seconds`);
     }
     return observed;

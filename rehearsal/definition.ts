@@ -3,7 +3,9 @@
  * the target's traffic steps (state-machines/rollout-definition.ts, as the stack does), with the definition
  * substitutions applied textually, as CloudFormation's DefinitionSubstitutions does.
  */
-import { ROLLOUT_STEPS, type RolloutStep } from '../lambdas/steps';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { RECONCILER_STEP, ROLLOUT_STEPS, type RolloutStep } from '../lambdas/steps';
 import { expandTrafficSteps, readRolloutTemplate, ROLLOUT_ASL_PATH } from '../state-machines/rollout-definition';
 
 export { ROLLOUT_ASL_PATH };
@@ -48,6 +50,16 @@ export function loadRolloutDefinition(region: string, accountId: string, shape: 
   const expanded = expandTrafficSteps(readRolloutTemplate(path), shape.stepPercents ?? [100], shape.timeoutSeconds);
   const definition = JSON.parse(applySubstitutions(JSON.stringify(expanded), substitutions));
   return { definition, stepsByFunctionArn };
+}
+
+/** The reconciler's ASL (state-machines/reconcile.asl.json), as the stack deploys it. */
+export const RECONCILE_ASL_PATH = join(__dirname, '..', 'state-machines', 'reconcile.asl.json');
+
+/** The reconciler state machine's definition, its one function substituted as the stack does. */
+export function loadReconcilerDefinition(region: string, accountId: string, path = RECONCILE_ASL_PATH): LoadedDefinition {
+  const arn = rehearsalFunctionArn(RECONCILER_STEP, region, accountId);
+  const text = applySubstitutions(readFileSync(path, 'utf8'), { [RECONCILER_STEP.substitution]: arn });
+  return { definition: JSON.parse(text), stepsByFunctionArn: new Map([[arn, RECONCILER_STEP]]) };
 }
 
 /** Every Task state, including those nested in Map and Parallel states, by name. */

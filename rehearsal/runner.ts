@@ -9,7 +9,8 @@ import { parseRolloutConfig, TARGETS_ENV, type DeploymentTarget, type RolloutCon
 import { rejectionCause } from '../cli/decision';
 import { RolloutRejected } from '../lambdas/shared/errors';
 import { alarmEventPattern, approvalEventPattern } from '../lambdas/shared/events';
-import { ALARM_NAME_PREFIX } from '../lambdas/shared/names';
+import { executionEndedEventPattern } from '../lambdas/shared/execution-events';
+import { ALARM_NAME_PREFIX, deploymentIdFor } from '../lambdas/shared/names';
 import { ROLLOUTS_TABLE_ENV } from '../lambdas/shared/rollout-record';
 import { rollBackNow, type RollBackNowResult } from '../lambdas/shared/rollback';
 import { createLogger } from '../lambdas/shared/logger';
@@ -20,7 +21,7 @@ import { EVENT_HANDLERS } from '../lambdas/steps';
 import { isManagedBySystem, rolloutTags } from '../lambdas/shared/tags';
 import type { RolloutStep } from '../lambdas/steps';
 import { VirtualClock, REHEARSAL_EPOCH_MS, wallNow } from './clock';
-import { loadRolloutDefinition, taskStates } from './definition';
+import { loadReconcilerDefinition, loadRolloutDefinition, taskStates } from './definition';
 import { matchesPattern, type EventPattern } from './event-bus';
 import { localTaskHandlers, loadStepHandler, type LambdaInvocation, type StepHandler } from './local-lambda';
 import { parseS3Uri } from '../lambdas/shared/payloads';
@@ -37,6 +38,7 @@ import './polyfills';
 export const REHEARSAL_REGION = 'us-east-1';
 export const REHEARSAL_ACCOUNT = '123456789012';
 const STATE_MACHINE_NAME = 'SageMakerBlueGreenRollout';
+const RECONCILER_STATE_MACHINE_NAME = 'SageMakerBlueGreenReconciler';
 /** Where a scenario's dataset goes when the target names no dataset location. */
 export const REHEARSAL_DATASET_BUCKET = 'rehearsal-golden-datasets';
 /** The system's artifacts bucket (validation samples and reports) in the rehearsal's account. */
@@ -105,8 +107,24 @@ export interface RehearsalReport {
   } | null;
   /** The operator's decision, when the rollout waited for one. */
   readonly decision: { readonly decision: 'APPROVED' | 'REJECTED'; readonly by: string; readonly atSecond: number } | null;
-  /** How many rollouts made a mutating call to the endpoint (several deliveries may start several executions). */
+  /**
+   * How many rollouts made a mutating SageMaker call (several deliveries may start several executions; one lock
+   * per endpoint lets exactly one of them change it at a time). A call counts for the execution whose deployment
+   * id it names (green's resources carry it).
+   */
   readonly rollouts: number;
+  /** Every rollout execution: its status and the state it ended in. */
+  readonly executions: readonly {
+    readonly name: string;
+    readonly status: string;
+    readonly finalState: string | null;
+    readonly mutated: boolean;
+    /** Virtual seconds of its first and last mutating SageMaker call: two rollouts' spans never overlap. */
+    readonly mutationSeconds: readonly [number, number] | null;
+    readonly error: string | null;
+  }[];
+  /** The reconciler's runs after executions that failed, timed out or were stopped. */
+  readonly reconciliations: readonly ReconciliationReport[];
   /** Alarm state changes seen on the bus, and what the rollback handler did with those that matched its rule. */
   readonly alarmEvents: readonly AlarmEventReport[];
   /** Rollbacks asked for by an alarm or an operator (the fast path, before the execution's own restore). */
@@ -125,6 +143,20 @@ export interface RehearsalReport {
     /** Instance-seconds with both fleets provisioned, against SageMaker's native blue/green for the same policy. */
     readonly capacity: { readonly rollout: CapacityFigures; readonly nativeBlueGreen: CapacityFigures & { readonly assumptions: string } } | null;
   };
+}
+
+export interface ReconciliationReport {
+  /** The rollout execution the status-change event was about, and how it ended. */
+  readonly execution: string;
+  readonly executionStatus: string;
+  readonly atSecond: number;
+  // Filled in as the reconciler's execution runs.
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'RUNNING';
+  finalState: string | null;
+  error: string | null;
+  cause: string | null;
+  /** The reconcile Lambda's last answer (action and message). */
+  result: unknown;
 }
 
 export interface AlarmEventReport {
@@ -156,6 +188,11 @@ export interface RehearsalOptions {
   readonly rawEvent?: unknown;
   /** Receives each timeline entry as it happens. */
   readonly onTimeline?: (entry: TimelineEntry) => void;
+  /**
+   * Called at every simulated instant (after each timer fires) with the simulated AWS: the fault-schedule
+   * property test checks its invariants here.
+   */
+  readonly onInstant?: (sim: SimulatedAws, nowMs: number) => void;
   /** Receives every AWS call the handlers made (for --record-calls). */
   readonly onAwsCalls?: (calls: ReadonlyArray<{ service: string; operation: string; input: unknown; error?: string }>) => void;
 }
@@ -242,6 +279,10 @@ interface ExecutionRecord {
   stateTransitions: number;
   finalState: string | null;
   mutated: boolean;
+  /** Virtual seconds of its first and last mutating SageMaker call (its own, or made on its behalf). */
+  mutationSeconds: [first: number, last: number] | null;
+  /** Virtual time the execution ended. */
+  endedAtMs?: number;
   /** Every state entered, with its virtual time (for the transition figures). */
   entries: StateEntry[];
 }
@@ -304,6 +345,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           endpointName: target.endpointName,
           endpointConfigName: `${target.endpointName}-v${pkg.version}-${seedId}`.slice(0, 63),
           tags,
+          ...(live.status !== 'InService' ? { status: live.status, failureReason: live.failureReason } : {}),
           variants: [
             {
               variantName: blueVariantOf(scenario),
@@ -317,6 +359,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           ],
         });
       }
+      for (const [instanceType, quota] of Object.entries(scenario.quotas)) sim.servicequotas.setEndpointQuota(instanceType, quota);
+      for (const [instanceType, instances] of Object.entries(scenario.capacity)) sim.sagemaker.setInstanceCapacity(instanceType, instances);
       if (scenario.endpoint?.autoScaling) seedBlueAutoScaling(sim, target.endpointName, blueVariantOf(scenario), scenario.endpoint.autoScaling);
       for (const alarm of scenario.existingAlarms) seedExistingAlarm(sim, alarm, target.endpointName, scenario.endpoint ? blueVariantOf(scenario) : 'AllTraffic');
       sim.dynamodb.createTable(REHEARSAL_ROLLOUTS_TABLE, { partitionKey: 'endpointName' });
@@ -353,7 +397,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         return handlerCache.get(step.dir)!;
       };
       const pattern = approvalEventPattern(config.targets.map((t) => t.modelPackageGroupName)) as unknown as EventPattern;
-      const stateMachine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+      const stateMachine = validatedStateMachine(definition);
       const tasks = taskStates(definition.States);
 
       let judged: { verdict: string; summary: string; reportUri: string } | undefined;
@@ -390,6 +434,104 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         });
 
       let scripted: ScriptedActions<ScenarioAction> | undefined;
+      const instant = options.onInstant ? () => options.onInstant!(sim, clock.now()) : undefined;
+      const rolloutStateMachineArn = `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+      /** Executions still running, for a console Stop. */
+      const running = new Map<string, { readonly record: ExecutionRecord; readonly abort: () => void }>();
+      // Functions and scripted actions run beside the executions; the run ends when they are done too.
+      const handlerRuns: Promise<void>[] = [];
+
+      // The reconciler: the stack's rule on "Step Functions Execution Status Change" (FAILED, TIMED_OUT, ABORTED of
+      // the rollout state machines) starts the reconciler state machine with the event, after EventBridge's delay.
+      const reconciler = loadReconcilerDefinition(REHEARSAL_REGION, REHEARSAL_ACCOUNT);
+      const reconcilerMachine = validatedStateMachine(reconciler.definition);
+      const reconcilerTasks = taskStates(reconciler.definition.States);
+      const executionEndedPattern = executionEndedEventPattern([rolloutStateMachineArn]) as unknown as EventPattern;
+      const reconciliations: ReconciliationReport[] = [];
+      /** When each execution's reconciler ended (its changes count as the execution's). */
+      const reconciledAtMs = new Map<string, number>();
+      const reconcile = async (statusEvent: Record<string, unknown>, record: ExecutionRecord): Promise<void> => {
+        const name = pseudoUuid(scenario.seed, 5000 + reconciliations.length);
+        const report: ReconciliationReport = {
+          execution: record.name,
+          executionStatus: record.status,
+          atSecond: elapsed(),
+          status: 'RUNNING',
+          finalState: null,
+          error: null,
+          cause: null,
+          result: null,
+        };
+        reconciliations.push(report);
+        note({ kind: 'execution', message: `Reconciler ${name} started for execution ${record.name} (${record.status})` });
+        const run = reconcilerMachine.run(statusEvent as never, {
+          overrides: {
+            taskResourceLocalHandlers: localTaskHandlers({
+              taskStates: reconcilerTasks,
+              stepsByFunctionArn: reconciler.stepsByFunctionArn,
+              handlerFor,
+              onInvocation: (invocation) => {
+                if (invocation.output !== undefined) report.result = invocation.output;
+                note({ kind: 'task', state: invocation.stateName, message: `Reconciler: ${describeInvocation(invocation)}` });
+              },
+            }) as never,
+          },
+          context: {
+            Execution: {
+              Id: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:execution:${RECONCILER_STATE_MACHINE_NAME}:${name}`,
+              Name: name,
+              Input: statusEvent,
+              StartTime: new Date(clock.now()).toISOString(),
+            },
+            StateMachine: { Id: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${RECONCILER_STATE_MACHINE_NAME}`, Name: RECONCILER_STATE_MACHINE_NAME },
+          } as never,
+        });
+        const logs = (async () => {
+          for await (const log of run.eventLogs) {
+            if (log.type === 'StateEntered') report.finalState = log.state.name;
+            else if (log.type === 'ExecutionFailed') {
+              report.status = 'FAILED';
+              report.error = log.Error ?? null;
+              report.cause = typeof log.Cause === 'string' ? log.Cause : JSON.stringify(log.Cause ?? null);
+            } else if (log.type === 'ExecutionSucceeded') report.status = 'SUCCEEDED';
+            else if (log.type === 'ExecutionTimeout') report.status = 'TIMED_OUT';
+          }
+        })();
+        await run.result.catch(() => undefined);
+        await logs;
+        if (report.status === 'RUNNING') report.status = 'FAILED';
+        reconciledAtMs.set(record.name, clock.now());
+        note({ kind: 'execution', message: `Reconciler ${name} ${report.status} in "${report.finalState}"${report.error ? `: ${report.error}: ${report.cause}` : ''}` });
+      };
+      const executionEnded = (record: ExecutionRecord, input: unknown, startedAtMs: number): void => {
+        const statusEvent = {
+          version: '0',
+          id: pseudoUuid(scenario.seed, 7000 + executions.indexOf(record)),
+          'detail-type': 'Step Functions Execution Status Change',
+          source: 'aws.states',
+          account: REHEARSAL_ACCOUNT,
+          time: new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          region: REHEARSAL_REGION,
+          resources: [record.arn],
+          detail: {
+            executionArn: record.arn,
+            stateMachineArn: rolloutStateMachineArn,
+            name: record.name,
+            status: record.status,
+            startDate: startedAtMs,
+            stopDate: clock.now(),
+            input: JSON.stringify(input),
+            inputDetails: { included: true },
+            output: null,
+            outputDetails: { included: true },
+            error: record.error,
+            cause: record.cause,
+          },
+        };
+        if (!matchesPattern(executionEndedPattern, statusEvent)) return;
+        note({ kind: 'event', message: `EventBridge: execution ${record.name} ${record.status}: matches the reconciler rule` });
+        handlerRuns.push(sleep(eventDeliveryMs).then(() => reconcile(statusEvent, record)));
+      };
 
       const startExecution = async (event: unknown, index: number): Promise<void> => {
         const name = pseudoUuid(scenario.seed, 1000 + index);
@@ -402,11 +544,12 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           stateTransitions: 0,
           finalState: null,
           mutated: false,
+          mutationSeconds: null,
           entries: [],
         };
         executions.push(record);
         note({ kind: 'execution', message: `Execution ${name} started` });
-        const callsBefore = sim.calls.length;
+        const startedAtMs = clock.now();
         const onInvocation = (invocation: LambdaInvocation) => {
           if (invocation.step === 'judge-validation' && invocation.output) judged = invocation.output as typeof judged;
           if (invocation.step === 'warm-up' && invocation.output) warmUp = invocation.output;
@@ -418,11 +561,18 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
             taskResourceLocalHandlers: localTaskHandlers({ taskStates: tasks, stepsByFunctionArn, handlerFor, onInvocation, resolveTaskToken, contextTaskToken }) as never,
           },
           context: {
-            Execution: { Id: record.arn, Name: name, RoleArn: `arn:aws:iam::${REHEARSAL_ACCOUNT}:role/${STATE_MACHINE_NAME}Role` },
+            Execution: {
+              Id: record.arn,
+              Name: name,
+              RoleArn: `arn:aws:iam::${REHEARSAL_ACCOUNT}:role/${STATE_MACHINE_NAME}Role`,
+              Input: event,
+              StartTime: new Date(startedAtMs).toISOString(),
+            },
             Task: { Token: contextTaskToken },
-            StateMachine: { Id: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`, Name: STATE_MACHINE_NAME },
+            StateMachine: { Id: rolloutStateMachineArn, Name: STATE_MACHINE_NAME },
           } as never,
         });
+        running.set(name, { record, abort: run.abort });
         const logs = (async () => {
           for await (const log of run.eventLogs) {
             if (log.type === 'StateEntered') {
@@ -439,19 +589,37 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
               record.cause = typeof log.Cause === 'string' ? log.Cause : JSON.stringify(log.Cause ?? null);
             } else if (log.type === 'ExecutionSucceeded') {
               record.status = 'SUCCEEDED';
+            } else if (log.type === 'ExecutionTimeout') {
+              // What Step Functions reports for an execution past the state machine's TimeoutSeconds.
+              record.status = 'TIMED_OUT';
+              record.error = 'States.Timeout';
+              record.cause = 'The execution exceeded the state machine\'s TimeoutSeconds';
+            } else if (log.type === 'ExecutionAborted') {
+              record.status = 'ABORTED';
             }
           }
         })();
         await run.result.catch(() => undefined);
         await logs;
+        running.delete(name);
+        record.endedAtMs = clock.now();
         if (record.status === 'RUNNING') record.status = 'FAILED';
-        record.mutated = sim.calls
-          .slice(callsBefore)
-          .some((c) => isMutatingOperation(c.service, c.operation) && !c.error);
         note({
           kind: 'execution',
-          message: record.status === 'SUCCEEDED' ? `Execution ${name} succeeded` : `Execution ${name} ${record.status}: ${record.error}: ${record.cause}`,
+          message: record.status === 'SUCCEEDED' ? `Execution ${name} succeeded in "${record.finalState}"` : `Execution ${name} ${record.status}: ${record.error}: ${record.cause}`,
         });
+        if (record.status !== 'SUCCEEDED') executionEnded(record, event, startedAtMs);
+      };
+
+      /** A Stop in the console (StopExecution) of every running rollout execution. */
+      const stopExecutions = (by: string, reason: string): void => {
+        if (running.size === 0) note({ kind: 'event', message: `Operator ${by}: no running execution to stop` });
+        for (const { record, abort } of [...running.values()]) {
+          note({ kind: 'event', message: `Operator ${by} stopped execution ${record.name} in the console (in "${record.finalState}"): ${reason}` });
+          record.error = null;
+          record.cause = `Stopped by ${by}: ${reason}`;
+          abort();
+        }
       };
 
       const deliver = async (event: unknown, index: number): Promise<void> => {
@@ -474,7 +642,6 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       const onAlarm = loadStepHandler(EVENT_HANDLERS.find((h) => h.dir === 'on-alarm')!);
       const alarmEvents: AlarmEventReport[] = [];
       const rollbacks: RollbackReport[] = [];
-      const handlerRuns: Promise<void>[] = [];
       const recordRollbacks = (trigger: 'ALARM' | 'OPERATOR', by: string, startedAtMs: number, wallStart: number, results: readonly RollBackNowResult[]) => {
         for (const result of results) {
           const requested = result.weightsRequestedAt ? Date.parse(result.weightsRequestedAt) - startedAtMs : null;
@@ -540,6 +707,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           for (const name of names) sim.cloudwatch.setAlarmState(name, action.state, action.reason);
         } else if (action.kind === 'event') {
           putOnBus(action.event, `Scenario ${source}`);
+        } else if (action.kind === 'operator-stop') {
+          stopExecutions(action.by, action.reason);
         } else {
           handlerRuns.push(operatorRollback(action.by, action.reason).catch((error: unknown) => note({ kind: 'event', message: `Operator rollback failed: ${(error as Error).message}` })));
         }
@@ -571,9 +740,19 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         }
         await Promise.all(runs);
       })();
-      await clock.drive(everything);
+      await clock.drive(everything, undefined, instant);
       sim.stopMetrics();
-      await clock.drive(Promise.all(handlerRuns));
+      // Handlers and reconcilers may start more of each other (a reconciler after a handler's failure): drain.
+      for (let drained = 0; drained < handlerRuns.length; ) {
+        const batch = handlerRuns.slice(drained);
+        drained = handlerRuns.length;
+        await clock.drive(Promise.all(batch), undefined, instant);
+      }
+      for (const record of executions) {
+        const mutations = endpointMutations(sim, record.arn, Math.max(record.endedAtMs ?? clock.now(), reconciledAtMs.get(record.name) ?? 0));
+        record.mutated = mutations !== null;
+        record.mutationSeconds = mutations && [(mutations.firstMs - REHEARSAL_EPOCH_MS) / 1000, (mutations.lastMs - REHEARSAL_EPOCH_MS) / 1000];
+      }
 
       options.onAwsCalls?.(sim.calls.map(({ service, operation, input, error }) => ({ service, operation, input, ...(error ? { error } : {}) })));
       const validation = judged
@@ -589,6 +768,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         decision,
         alarmEvents,
         rollbacks,
+        reconciliations,
         stepPercents,
         endMs: clock.now(),
         modelPackageArn: firstPackageArn,
@@ -604,6 +784,21 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   }
 }
 
+/**
+ * The engine's state machine for a definition, validated (paths, ARNs) once per distinct definition: validation
+ * compiles JSON schemas, the largest cost of a short rehearsal, and a run never changes the machine.
+ */
+const stateMachines = new Map<string, StateMachine>();
+function validatedStateMachine(definition: object): StateMachine {
+  const text = JSON.stringify(definition);
+  let machine = stateMachines.get(text);
+  if (!machine) {
+    machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+    stateMachines.set(text, machine);
+  }
+  return machine;
+}
+
 /** The state that waits for an operator's decision on the verdict (the other token waits are watched steps). */
 const APPROVAL_STATE = 'Wait for approval';
 
@@ -611,7 +806,8 @@ const APPROVAL_STATE = 'Wait for approval';
 type ScenarioAction =
   | { readonly kind: 'alarm'; readonly alarmName: string; readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'; readonly reason: string }
   | { readonly kind: 'event'; readonly event: Record<string, unknown> }
-  | { readonly kind: 'operator-rollback'; readonly by: string; readonly reason: string };
+  | { readonly kind: 'operator-rollback'; readonly by: string; readonly reason: string }
+  | { readonly kind: 'operator-stop'; readonly by: string; readonly reason: string };
 
 function scenarioActions(scenario: Scenario): ScriptedAction<ScenarioAction>[] {
   const when = (w: { atSecond?: number; atState?: string; afterSeconds: number }) => ({
@@ -622,7 +818,7 @@ function scenarioActions(scenario: Scenario): ScriptedAction<ScenarioAction>[] {
   return [
     ...scenario.alarms.map((a, i) => ({ when: when(a), source: `alarms[${i}]`, action: { kind: 'alarm' as const, alarmName: a.alarmName, state: a.state, reason: a.reason } })),
     ...scenario.events.map((e, i) => ({ when: when(e), source: `events[${i}]`, action: { kind: 'event' as const, event: e.event } })),
-    ...scenario.operator.map((o, i) => ({ when: when(o), source: `operator[${i}]`, action: { kind: 'operator-rollback' as const, by: o.by, reason: o.reason } })),
+    ...scenario.operator.map((o, i) => ({ when: when(o), source: `operator[${i}]`, action: { kind: o.action === 'stop' ? ('operator-stop' as const) : ('operator-rollback' as const), by: o.by, reason: o.reason } })),
   ];
 }
 
@@ -688,12 +884,38 @@ function readReport(sim: SimulatedAws, reportUri: string): unknown {
   return text === undefined ? null : JSON.parse(text);
 }
 
-function outcomeOf(executions: readonly ExecutionRecord[]): Outcome {
-  // The rollout that changed the endpoint decides; with none, the last execution does.
-  const deciding = [...executions].reverse().find((e) => e.mutated) ?? executions[executions.length - 1];
+/**
+ * Whether any successful mutating SageMaker call named the execution's deployment id (green's model, configs
+ * and variant carry it; so do the weights a rollback or the reconciler sets on its behalf).
+ */
+function endpointMutations(sim: SimulatedAws, executionArn: string, untilMs: number): { firstMs: number; lastMs: number } | null {
+  const deploymentId = deploymentIdFor(executionArn);
+  // Until the execution (and its reconciler) ended: a later rollout retiring this one's green names it too.
+  const times = sim.calls
+    .filter((c) => c.atMs <= untilMs && c.service === 'sagemaker' && !c.error && isMutatingOperation(c.service, c.operation))
+    .filter((c) => JSON.stringify(c.input ?? null).includes(deploymentId))
+    .map((c) => c.atMs);
+  return times.length > 0 ? { firstMs: Math.min(...times), lastMs: Math.max(...times) } : null;
+}
+
+/**
+ * What happened to the endpoint, decided by the last execution that changed it: promoted, rolled back (by its
+ * failure path, or by the reconciler after a stop, a timeout or a failed rollback), or failed. With none, the
+ * last execution decides: one that changed nothing is IGNORED if it succeeded (a duplicate, already live) and
+ * FAILED if not (a rejected event, no capacity: it failed cleanly, before any change).
+ */
+function outcomeOf(executions: readonly ExecutionRecord[], reconciliations: readonly ReconciliationReport[]): Outcome {
+  const mutated = [...executions].reverse().find((e) => e.mutated);
+  const deciding = mutated ?? executions[executions.length - 1];
   if (!deciding) return 'IGNORED';
+  if (!mutated) return deciding.status === 'SUCCEEDED' ? 'IGNORED' : 'FAILED';
   if (deciding.status === 'SUCCEEDED') return 'PROMOTED';
-  return deciding.finalState === 'Rollout failed' ? 'ROLLED_BACK' : 'FAILED';
+  if (deciding.finalState === 'Rollout failed') return 'ROLLED_BACK';
+  const reconciled = [...reconciliations].reverse().find((r) => r.execution === deciding.name && r.status === 'SUCCEEDED');
+  const action = (reconciled?.result as { action?: string } | null)?.action;
+  if (action === 'DONE') return 'ROLLED_BACK';
+  if (action === 'KEPT_GREEN') return 'PROMOTED';
+  return 'FAILED';
 }
 
 function buildReport(input: {
@@ -706,6 +928,7 @@ function buildReport(input: {
   decision: RehearsalReport['decision'];
   alarmEvents: readonly AlarmEventReport[];
   rollbacks: readonly RollbackReport[];
+  reconciliations: readonly ReconciliationReport[];
   stepPercents: readonly number[];
   endMs: number;
   modelPackageArn: string | null;
@@ -715,7 +938,14 @@ function buildReport(input: {
   const { sim, target, executions } = input;
   const endpoint = sim.sagemaker.endpointSnapshot(target.endpointName);
   const usedConfigs = new Set(endpoint ? [endpoint.endpointConfigName] : []);
-  const usedModels = new Set(endpoint?.variants.map((v) => v.modelName) ?? []);
+  // A Failed endpoint lists no variants; the models of the config it runs are still in use.
+  const runningConfig = endpoint
+    ? (sim.sagemaker.execute('DescribeEndpointConfig', { EndpointConfigName: endpoint.endpointConfigName }) as { ProductionVariants?: { ModelName?: string }[] })
+    : undefined;
+  const usedModels = new Set([
+    ...(endpoint?.variants.map((v) => v.modelName) ?? []),
+    ...(runningConfig?.ProductionVariants ?? []).flatMap((v) => (v.ModelName ? [v.ModelName] : [])),
+  ]);
   const byOperation: Record<string, number> = {};
   for (const call of sim.calls) {
     const key = `${call.service}:${call.operation}`;
@@ -727,7 +957,7 @@ function buildReport(input: {
   return {
     scenario: input.scenario.name,
     description: input.scenario.description,
-    outcome: outcomeOf(executions),
+    outcome: outcomeOf(executions, input.reconciliations),
     target: { modelPackageGroupName: target.modelPackageGroupName, endpointName: target.endpointName },
     modelPackageArn: input.modelPackageArn,
     execution: last
@@ -772,6 +1002,8 @@ function buildReport(input: {
     validation: input.validation,
     decision: input.decision,
     rollouts: executions.filter((e) => e.mutated).length,
+    executions: executions.map((e) => ({ name: e.name, status: e.status, finalState: e.finalState, mutated: e.mutated, mutationSeconds: e.mutationSeconds, error: e.error })),
+    reconciliations: input.reconciliations,
     timeline: input.timeline,
     awsCalls: {
       total: sim.calls.length,

@@ -67,6 +67,13 @@ const LiveEndpointSchema = z
     instanceCount: z.number().int().min(1).default(2),
     /** @default 1 */
     weight: z.number().min(0).default(1),
+    /**
+     * The endpoint's status when the approval arrives: `Failed` (with `failureReason`) or `SystemUpdating` must
+     * make the rollout refuse before any change. @default 'InService'
+     */
+    status: z.enum(['InService', 'Failed', 'SystemUpdating']).default('InService'),
+    /** The FailureReason of a `Failed` endpoint. @default a generic SageMaker failure */
+    failureReason: z.string().min(1).optional(),
     /** Blue's model and config were created by an earlier rollout of this system (tagged as such). @default true */
     managedBySystem: z.boolean().default(true),
     /** Blue is autoscaled: a scalable target and a target-tracking policy on invocations per instance. @default none */
@@ -111,8 +118,12 @@ const RawEventSchema = WhenSchema.extend({
 }).strict();
 
 const OperatorActionSchema = WhenSchema.extend({
-  /** `rollback`: what `npm run operator -- rollback --endpoint <target endpoint>` does. */
-  action: z.literal('rollback'),
+  /**
+   * `rollback`: what `npm run operator -- rollback --endpoint <target endpoint>` does. `stop`: a Stop of the
+   * running rollout execution in the Step Functions console (StopExecution): the execution ends ABORTED
+   * without its failure path, and the reconciler has to clean up.
+   */
+  action: z.enum(['rollback', 'stop']),
   /** @default 'rehearsal-operator' */
   by: z.string().min(1).default('rehearsal-operator'),
   /** @default 'Manual rollback in the rehearsal' */
@@ -150,7 +161,7 @@ const FaultSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('api-error'),
-      service: z.enum(['sagemaker', 'sagemaker-runtime']),
+      service: z.enum(['sagemaker', 'sagemaker-runtime', 's3', 'cloudwatch', 'application-autoscaling', 'dynamodb', 'sfn', 'servicequotas']),
       operation: z.string().min(1),
       error: z.string().min(1),
       message: z.string().optional(),
@@ -231,6 +242,16 @@ export const ScenarioSchema = z
     dataset: DatasetSchema.optional(),
     /** The operator's decision, scripted. @default nobody decides (the approval times out) */
     approval: ApprovalSchema.optional(),
+    /**
+     * Service Quotas: the account's "<instance type> for endpoint usage" quota, per instance type. A type not
+     * listed has no quota in the simulation (ListServiceQuotas does not list it). @default none
+     */
+    quotas: z.record(z.string().regex(/^ml\./, 'an ml. instance type'), z.number().int().min(0)).default({}),
+    /**
+     * Instances SageMaker can provision per instance type in the region (insufficient capacity beyond that: an
+     * update rolls back, a creation fails). A type not listed is unlimited. @default none
+     */
+    capacity: z.record(z.string().regex(/^ml\./, 'an ml. instance type'), z.number().int().min(0)).default({}),
     /** Faults the simulation injects. */
     faults: z.array(FaultSchema).default([]),
     /** Production traffic to the endpoint (it feeds CloudWatch metrics, alarms and auto scaling). @default 20 requests per second */

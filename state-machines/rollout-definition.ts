@@ -106,33 +106,11 @@ function clone<T extends Json>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-/** The policy fields that bound how long one execution can run. */
-export interface ExecutionTimePolicy {
-  readonly bakeSeconds: number;
-  readonly rollbackWindowSeconds: number;
-  readonly endpointUpdateTimeoutSeconds: number;
-  readonly traffic: { readonly stepBakeSeconds: number };
-  readonly validation: { readonly approvalTimeoutSeconds: number };
-}
-
-/** Room for everything that is not a policy wait: validation, warm-up, restores, retries. */
-export const EXECUTION_TIMEOUT_MARGIN_SECONDS = 86_400;
-/** Step Functions' longest execution (one year). */
-export const MAX_EXECUTION_SECONDS = 31_536_000;
-
-/**
- * The TimeoutSeconds of a target's state machine: every wait the policy allows (the longest approval, each step's
- * bake, the bake, the rollback window, one endpoint update per fleet change and weight change) plus a day of margin.
- * A state-machine timeout cannot be caught, so it must never be what ends a rollout.
- */
-export function executionTimeoutSeconds(policy: ExecutionTimePolicy, stepPercents: readonly number[]): number {
-  const steps = stepPercents.length;
-  const waits =
-    policy.validation.approvalTimeoutSeconds +
-    (steps - 1) * policy.traffic.stepBakeSeconds +
-    policy.bakeSeconds +
-    policy.rollbackWindowSeconds +
-    // Provision green, remove blue (or restore blue), and each step's weight change.
-    (steps + 3) * policy.endpointUpdateTimeoutSeconds;
-  return Math.min(MAX_EXECUTION_SECONDS, waits + EXECUTION_TIMEOUT_MARGIN_SECONDS);
-}
+// Moved to lambdas/shared/execution-time.ts (the lock step needs them at run time); re-exported for the stack,
+// the rehearsal and their tests.
+export {
+  EXECUTION_TIMEOUT_MARGIN_SECONDS,
+  executionTimeoutSeconds,
+  MAX_EXECUTION_SECONDS,
+  type ExecutionTimePolicy,
+} from '../lambdas/shared/execution-time';

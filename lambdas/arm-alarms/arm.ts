@@ -1,8 +1,9 @@
 /**
  * "Arm alarms": before any traffic moves to green, creates the rollout's three alarms on green and registers the
- * rollout as the endpoint's active one, so that an alarm event (which names only an alarm) finds the rollout,
- * blue's weight to give back and the task token to fail. The policy's existing alarms are checked to exist
- * first: a misspelt name would otherwise watch nothing, silently.
+ * rollout as the endpoint's active one (on the endpoint's lock, which "Lock endpoint" took for this rollout), so
+ * that an alarm event (which names only an alarm) finds the rollout, blue's weight to give back and the task token
+ * to fail. The policy's existing alarms are checked to exist first: a misspelt name would otherwise watch nothing,
+ * silently.
  */
 import { PutMetricAlarmCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';

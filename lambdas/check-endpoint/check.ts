@@ -5,8 +5,14 @@
  */
 import type { DescribeEndpointOutput, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { EndpointUpdateFailed, EndpointUpdateRolledBack, EndpointUpdateTimedOut } from '../shared/errors';
-import { describeEndpointIfExists, ENDPOINT_IN_PROGRESS_STATUSES, failureReasonSuffix } from '../shared/sagemaker';
+import { isCapacityFailure } from '../shared/capacity';
+import { CapacityUnavailable, EndpointUpdateFailed, EndpointUpdateRolledBack, EndpointUpdateTimedOut } from '../shared/errors';
+import {
+  describeEndpointConfigIfExists,
+  describeEndpointIfExists,
+  ENDPOINT_IN_PROGRESS_STATUSES,
+  failureReasonSuffix,
+} from '../shared/sagemaker';
 import { millisecondsSince } from '../shared/time';
 import { weightsEqual } from '../shared/traffic';
 
@@ -43,6 +49,8 @@ export async function checkEndpoint(input: CheckEndpointInput, deps: { readonly 
     );
   }
   if (status === 'InService' && endpoint.EndpointConfigName !== expectedEndpointConfigName) {
+    const capacityFailure = await greenProvisioningRolledBackForCapacity(deps.sageMaker, endpoint, expectedEndpointConfigName);
+    if (capacityFailure) throw capacityFailure;
     throw new EndpointUpdateRolledBack(
       `SageMaker rolled the update back: endpoint ${endpointName} is InService on config ${endpoint.EndpointConfigName}, ` +
         `not the requested ${expectedEndpointConfigName}. FailureReason: ${endpoint.FailureReason || 'none given'}`,
@@ -65,5 +73,28 @@ export async function checkEndpoint(input: CheckEndpointInput, deps: { readonly 
 function weightsSettled(endpoint: DescribeEndpointOutput): boolean {
   return (endpoint.ProductionVariants ?? []).every(
     (v) => v.CurrentWeight === undefined || v.DesiredWeight === undefined || weightsEqual(v.CurrentWeight, v.DesiredWeight),
+  );
+}
+
+/**
+ * CapacityUnavailable when the rolled-back update was green's provisioning and SageMaker gave capacity (or quota) as
+ * the reason: the state machine then tries green's next instance type. Green's provisioning is the one update that
+ * adds a variant: the requested config has a variant the endpoint (back on its old config) does not serve. Other
+ * rollbacks, and rollbacks for other reasons (a failed health check), stay EndpointUpdateRolledBack.
+ */
+async function greenProvisioningRolledBackForCapacity(
+  sageMaker: SageMakerClient,
+  endpoint: DescribeEndpointOutput,
+  expectedEndpointConfigName: string,
+): Promise<CapacityUnavailable | undefined> {
+  if (!isCapacityFailure(endpoint.FailureReason ?? '')) return undefined;
+  const requested = await describeEndpointConfigIfExists(sageMaker, expectedEndpointConfigName);
+  const serving = new Set((endpoint.ProductionVariants ?? []).map((v) => v.VariantName));
+  const added = (requested?.ProductionVariants ?? []).filter((v) => !serving.has(v.VariantName));
+  if (added.length === 0) return undefined;
+  const what = added.map((v) => `${v.InitialInstanceCount ?? '?'} x ${v.InstanceType ?? 'unknown type'} for variant ${v.VariantName}`).join(', ');
+  return new CapacityUnavailable(
+    `SageMaker could not provision ${what} on endpoint ${endpoint.EndpointName}: the update to config ${expectedEndpointConfigName} ` +
+      `rolled back (InService on ${endpoint.EndpointConfigName}). FailureReason: ${endpoint.FailureReason}`,
   );
 }

@@ -15,7 +15,7 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { EndpointNotReady } from '../shared/errors';
+import { CapacityUnavailable, EndpointNotReady } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
 import { definedOnly } from '../shared/objects';
 import { requireBlue, type BlueVariant, type Container, type RolloutPlan, PlanInputSchema } from '../shared/plan';
@@ -145,7 +145,9 @@ async function createEndpointWithGreen(plan: RolloutPlan, deps: ProvisionGreenDe
         deps.sageMaker.send(new CreateEndpointCommand({ EndpointName: plan.endpointName, EndpointConfigName: configName, Tags: tags })),
       ),
     deps.configVisibility,
-  );
+  ).catch((error: unknown) => {
+    throw asCapacityUnavailable(error, plan, 'CreateEndpoint');
+  });
   if (endpointOutcome === 'existing') {
     // Created between our Describe and our Create: ours only if it runs our config.
     const raced = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
@@ -186,7 +188,21 @@ async function addGreenBesideBlue(plan: RolloutPlan, blue: BlueVariant, deps: Pr
         `but the rollout planned from InService on ${blue.endpointConfigName}: the endpoint changed outside this rollout.`,
     );
   }
-  const outcome = await requestEndpointUpdate(deps.sageMaker, plan.endpointName, configName, deps.configVisibility);
+  const outcome = await requestEndpointUpdate(deps.sageMaker, plan.endpointName, configName, deps.configVisibility).catch((error: unknown) => {
+    throw asCapacityUnavailable(error, plan, 'UpdateEndpoint');
+  });
   deps.logger.info(`UpdateEndpoint to the transition config ${outcome}`, { endpointConfigName: configName });
   return configName;
+}
+
+/**
+ * SageMaker's refusal for quota (`ResourceLimitExceeded`) as CapacityUnavailable, naming green's instance type, so
+ * the state machine tries the next instance type; any other error unchanged. Nothing was changed on the endpoint.
+ */
+export function asCapacityUnavailable(error: unknown, plan: RolloutPlan, operation: 'CreateEndpoint' | 'UpdateEndpoint'): unknown {
+  if (!(error instanceof Error) || error.name !== 'ResourceLimitExceeded') return error;
+  return new CapacityUnavailable(
+    `${operation} refused green's ${plan.green.instanceCount} x ${plan.green.instanceType} on endpoint ${plan.endpointName}: ` +
+      `ResourceLimitExceeded: ${error.message}`,
+  );
 }

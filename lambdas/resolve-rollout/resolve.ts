@@ -84,8 +84,11 @@ export async function resolveRollout(input: ResolveRolloutInput, deps: ResolveRo
   });
 
   const endpoint = await describeEndpointIfExists(deps.sageMaker, target.endpointName);
-  const blue = endpoint ? await blueOf(deps.sageMaker, endpoint, names) : undefined;
-  deps.logger.info(endpoint ? 'Endpoint found: green goes beside blue' : 'Endpoint not found: first deployment', { blue });
+  // Mid-change (usually another rollout): planned without blue; "Lock endpoint" queues it and it plans again later.
+  const endpointBusy = endpoint ? busyReason(endpoint) : undefined;
+  const blue = endpoint && !endpointBusy ? await blueOf(deps.sageMaker, endpoint, names) : undefined;
+  if (endpointBusy) deps.logger.info('Endpoint busy: the rollout waits in the endpoint queue', { endpointBusy });
+  else deps.logger.info(endpoint ? 'Endpoint found: green goes beside blue' : 'Endpoint not found: first deployment', { blue });
 
   const plan: RolloutPlan = {
     deploymentId,
@@ -98,14 +101,17 @@ export async function resolveRollout(input: ResolveRolloutInput, deps: ResolveRo
       containers,
     },
     modelExecutionRoleArn: target.modelExecutionRoleArn,
-    firstDeployment: blue === undefined,
+    firstDeployment: endpoint === undefined,
     ...(blue ? { blue } : {}),
+    ...(endpointBusy ? { endpointBusy } : {}),
     green: {
       variantName: names.greenVariantName,
       modelName: names.greenModelName,
       transitionEndpointConfigName: names.transitionEndpointConfigName,
       finalEndpointConfigName: names.finalEndpointConfigName,
       instanceType: target.green.instanceType,
+      // Only when there are some: a plan without fallbacks stays as it was.
+      ...(target.green.fallbackInstanceTypes.length > 0 ? { fallbackInstanceTypes: [...target.green.fallbackInstanceTypes] } : {}),
       instanceCount: target.green.initialInstanceCount,
       ...definedOnly({
         volumeSizeInGB: target.green.volumeSizeInGB,
@@ -119,6 +125,8 @@ export async function resolveRollout(input: ResolveRolloutInput, deps: ResolveRo
       rollbackWindowSeconds: target.policy.rollbackWindowSeconds,
       endpointUpdateTimeoutSeconds: target.policy.endpointUpdateTimeoutSeconds,
       pollIntervalSeconds: target.policy.pollIntervalSeconds,
+      lockWaitSeconds: target.policy.queue.maxWaitSeconds,
+      lockPollSeconds: target.policy.queue.pollSeconds,
     },
     traffic: { mode: target.policy.traffic.mode, stepPercents: trafficStepPercents(target.policy.traffic) },
     alarms: target.policy.alarms,
@@ -222,6 +230,24 @@ function toContainer(container: ModelPackageContainerDefinition, where: string, 
 }
 
 /** Blue: the endpoint's one live variant, as its endpoint config defines it and as it runs now. */
+/** Statuses in which an endpoint is changing and will settle by itself: a rollout waits for them. */
+const SETTLING_STATUSES: ReadonlySet<string> = new Set(['Creating', 'Updating', 'RollingBack']);
+
+/**
+ * Why the endpoint cannot be planned from now but will be later (another rollout changes it): settling, or
+ * InService with more than one variant (green beside blue). Undefined when it can be planned or must be refused
+ * (Failed, SystemUpdating, OutOfService, Deleting: blueOf names why).
+ */
+export function busyReason(endpoint: DescribeEndpointOutput): string | undefined {
+  const status = endpoint.EndpointStatus ?? 'Unknown';
+  if (SETTLING_STATUSES.has(status)) return `endpoint ${endpoint.EndpointName} is ${status}`;
+  const variants = endpoint.ProductionVariants ?? [];
+  if (status === 'InService' && variants.length > 1) {
+    return `endpoint ${endpoint.EndpointName} serves ${variants.length} variants (${variantList(endpoint)}): another rollout is in progress`;
+  }
+  return undefined;
+}
+
 async function blueOf(sageMaker: SageMakerClient, endpoint: DescribeEndpointOutput, names: RolloutNames): Promise<BlueVariant> {
   const endpointName = endpoint.EndpointName;
   if (endpoint.EndpointStatus !== 'InService') {

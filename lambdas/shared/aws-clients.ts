@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsCredentialIdentity, HttpHandlerOptions, RequestHandler } from '@smithy/types';
 import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
@@ -49,3 +50,4 @@ export const autoScalingClient = (): ApplicationAutoScalingClient =>
   memo('application-autoscaling', () => new ApplicationAutoScalingClient({ ...overrides }));
 export const dynamoDbClient = (): DynamoDBClient => memo('dynamodb', () => new DynamoDBClient({ ...overrides }));
 export const sfnClient = (): SFNClient => memo('sfn', () => new SFNClient({ ...overrides }));
+export const serviceQuotasClient = (): ServiceQuotasClient => memo('service-quotas', () => new ServiceQuotasClient({ ...overrides }));

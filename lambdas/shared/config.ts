@@ -16,11 +16,23 @@ const sageMakerName = (what: string) =>
     .max(63, `${what} must be at most 63 characters`)
     .regex(SAGEMAKER_NAME_PATTERN, `${what} must match ${SAGEMAKER_NAME_PATTERN} (letters, digits, hyphens)`);
 
+/** SageMaker instance types, e.g. `ml.g5.xlarge`. */
+const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
+
 /** The green variant's compute. Field names follow SageMaker's ProductionVariant. */
 export const GreenVariantSpecSchema = z
   .object({
     /** SageMaker instance type of the green variant, e.g. `ml.g5.xlarge`. */
-    instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'instanceType must look like ml.g5.xlarge'),
+    instanceType: z.string().regex(INSTANCE_TYPE_PATTERN, 'instanceType must look like ml.g5.xlarge'),
+    /**
+     * Instance types to try, in order, when `instanceType` has no quota headroom for green (Service Quotas "<type>
+     * for endpoint usage") or SageMaker has no capacity for it. Each must differ from `instanceType` and from the
+     * others; green then runs on the first that fits, with the same instance count. @default [] (no fallback)
+     */
+    fallbackInstanceTypes: z
+      .array(z.string().regex(INSTANCE_TYPE_PATTERN, 'fallbackInstanceTypes: each must look like ml.g5.2xlarge'))
+      .max(10, 'fallbackInstanceTypes: at most 10 instance types')
+      .default([]),
     /** Instances green starts with. @default 1 */
     initialInstanceCount: z.number().int().min(1).max(100).default(1),
     /** Storage attached to each instance (ProductionVariant.VolumeSizeInGB, 1-512). */
@@ -30,7 +42,18 @@ export const GreenVariantSpecSchema = z
     /** ProductionVariant.ContainerStartupHealthCheckTimeoutInSeconds (60-3600). */
     containerStartupHealthCheckTimeoutInSeconds: z.number().int().min(60).max(3600).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((green, ctx) => {
+    // A repeated type (or the configured one again) would only be tried a second time, with the same outcome.
+    const seen = new Set([green.instanceType]);
+    green.fallbackInstanceTypes.forEach((type, index) => {
+      if (seen.has(type)) {
+        const what = type === green.instanceType ? 'is the configured instanceType' : 'is listed twice';
+        ctx.addIssue({ code: 'custom', path: ['fallbackInstanceTypes', index], message: `fallbackInstanceTypes: ${type} ${what}` });
+      }
+      seen.add(type);
+    });
+  });
 
 /** A request the smoke check sends to green. */
 export const SamplePayloadSchema = z
@@ -217,6 +240,19 @@ export const AlarmPolicySchema = z
   .strict()
   .refine((a) => a.datapointsToAlarm <= a.evaluationPeriods, { message: 'datapointsToAlarm must be <= evaluationPeriods', path: ['datapointsToAlarm'] });
 
+/**
+ * One rollout per endpoint: an approval that arrives while another package's rollout holds the endpoint waits in
+ * a queue (the "Lock endpoint" step polls the lock), then plans again from what the endpoint serves by then.
+ */
+export const QueuePolicySchema = z
+  .object({
+    /** Longest a rollout waits for the endpoint before it fails with EndpointLocked (0: it does not wait). @default 10800 */
+    maxWaitSeconds: z.number().int().min(0).max(86_400).default(10_800),
+    /** Seconds between two attempts to take the endpoint's lock while waiting. @default 60 */
+    pollSeconds: z.number().int().min(5).max(3600).default(60),
+  })
+  .strict();
+
 /** How a rollout proceeds. */
 export const RolloutPolicySchema = z
   .object({
@@ -242,6 +278,8 @@ export const RolloutPolicySchema = z
      * weight change (SageMaker's TerminationWaitInSeconds). Then blue is removed. @default 600
      */
     rollbackWindowSeconds: z.number().int().min(0).max(86_400).default(600),
+    /** Waiting for the endpoint while another rollout holds it. */
+    queue: QueuePolicySchema.default(QueuePolicySchema.parse({})),
   })
   .strict();
 
@@ -294,6 +332,7 @@ export type ValidationPolicy = z.infer<typeof ValidationPolicySchema>;
 export type GatePolicyConfig = z.infer<typeof GatePolicySchema>;
 export type TrafficPolicy = z.infer<typeof TrafficPolicySchema>;
 export type AlarmPolicy = z.infer<typeof AlarmPolicySchema>;
+export type QueuePolicy = z.infer<typeof QueuePolicySchema>;
 
 // Whatever the configuration produces, the gates can evaluate: a compile error here means the two drifted apart.
 const configuredGatesAreEvaluable: GatePolicyConfig extends GatePolicy ? true : false = true;
@@ -319,7 +358,9 @@ export function parseRolloutConfig(raw: unknown, source = 'configuration'): Roll
     let where = issue.path.join('.');
     if (first === 'targets' && typeof index === 'number') {
       const group = Array.isArray(targets) ? targets[index]?.modelPackageGroupName : undefined;
-      where = `targets[${index}]${typeof group === 'string' ? ` (${group})` : ''}${rest.length ? '.' + rest.join('.') : ''}`;
+      // Only a valid name labels the target: an invalid one (60k characters, newlines) is reported once, at its field.
+      const label = typeof group === 'string' && group.length <= 63 && SAGEMAKER_NAME_PATTERN.test(group) ? ` (${group})` : '';
+      where = `targets[${index}]${label}${rest.length ? '.' + rest.join('.') : ''}`;
     }
     // zod says "expected object, received undefined" for a missing field; say what it means.
     const message = /received undefined$/.test(issue.message) ? 'is required' : issue.message;

@@ -22,6 +22,11 @@ export class ModelPackageNotApproved extends RolloutError {}
 export class ModelPackageInvalid extends RolloutError {}
 /** The endpoint cannot take a rollout now (Failed, SystemUpdating, unexpected variants, ...). */
 export class EndpointNotReady extends RolloutError {}
+/**
+ * Another rollout (of another model package) held the endpoint's lock for longer than the policy's
+ * queue.maxWaitSeconds: this rollout gave up waiting without changing anything.
+ */
+export class EndpointLocked extends RolloutError {}
 /** An UpdateEndpoint/CreateEndpoint ended Failed. */
 export class EndpointUpdateFailed extends RolloutError {}
 /** SageMaker rolled the update back: the endpoint is InService on a config other than the one requested. */
@@ -49,6 +54,14 @@ export class RollbackRequested extends RolloutError {}
 export class BlueUnhealthy extends RolloutError {}
 /** A watched step ended with no alarm data (no traffic reached green) and the policy says that is not a pass. */
 export class InsufficientAlarmData extends RolloutError {}
+/**
+ * Green's instance type could not be provisioned: the endpoint-usage quota refused it (ResourceLimitExceeded on
+ * CreateEndpoint/UpdateEndpoint) or SageMaker rolled green's provisioning back for lack of capacity. The state
+ * machine moves on to the target's next fallback instance type.
+ */
+export class CapacityUnavailable extends RolloutError {}
+/** No instance type of the target (configured or fallback) has the quota or capacity green needs: blue is untouched. */
+export class InsufficientCapacity extends RolloutError {}
 
 /** One line for logs and Causes: the error's name and message, or the value itself. */
 export function describeError(error: unknown): string {
@@ -66,3 +79,10 @@ export class ValidationFailed extends RolloutError {}
 export class RolloutRejected extends RolloutError {}
 /** Nobody decided within the policy's approvalTimeoutSeconds ("Record approval timeout"). */
 export class ApprovalTimedOut extends RolloutError {}
+/**
+ * The reconciler did not put the endpoint back within 3 x the plan's endpointUpdateTimeoutSeconds: it needs an
+ * operator (the lock is kept until then).
+ */
+export class ReconcileTimedOut extends RolloutError {}
+/** The sweeper could not read who owns what in full (the active-rollouts table): nothing was removed. */
+export class SweepAborted extends RolloutError {}

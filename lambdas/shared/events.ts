@@ -37,9 +37,14 @@ export const ModelPackageStateChangeEventSchema = z.looseObject({
   detail: z.looseObject({
     ModelPackageGroupName: z
       .string({ error: 'must be a string' })
+      // The pattern alone admits any number of hyphens: SageMaker's names are 1-63 characters.
+      .max(63, 'must be at most 63 characters')
       .regex(SAGEMAKER_NAME_PATTERN, 'must be a model package group name (letters, digits, hyphens)'),
     ModelPackageVersion: z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be >= 1'),
-    ModelPackageArn: z.string({ error: 'must be a string' }).regex(MODEL_PACKAGE_ARN_PATTERN, 'must be a model package ARN'),
+    ModelPackageArn: z
+      .string({ error: 'must be a string' })
+      .max(2048, 'must be at most 2048 characters')
+      .regex(MODEL_PACKAGE_ARN_PATTERN, 'must be a model package ARN'),
     ModelApprovalStatus: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
   }),
 });
@@ -80,7 +85,7 @@ export const AlarmStateChangeEventSchema = z.looseObject({
   time: z.string({ error: 'must be a string' }).optional(),
   resources: z.array(z.string()).optional(),
   detail: z.looseObject({
-    alarmName: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+    alarmName: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
     state: z.looseObject({
       value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA'], { error: 'must be OK, ALARM or INSUFFICIENT_DATA' }),
       reason: z.string().optional(),

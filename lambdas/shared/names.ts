@@ -59,6 +59,20 @@ export function rolloutNames(input: {
   };
 }
 
+/** A variant this system named: `v<model package version>-<deployment id>`. */
+const VARIANT_NAME = /^v([1-9][0-9]*)-[0-9a-f]{8}$/;
+
+/**
+ * The model package version a variant serves, read from the name `rolloutNames` gave it (`v7-3f9a2c1b` → 7);
+ * undefined for a variant named otherwise (created outside this system).
+ */
+export function packageVersionOfVariant(variantName: string): number | undefined {
+  const match = VARIANT_NAME.exec(variantName);
+  if (!match) return undefined;
+  const version = Number(match[1]);
+  return Number.isSafeInteger(version) ? version : undefined;
+}
+
 /** Every CloudWatch alarm this system creates starts with this (IAM scopes alarm writes to it). */
 export const ALARM_NAME_PREFIX = 'sagemaker-blue-green-';
 

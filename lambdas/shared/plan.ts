@@ -32,7 +32,13 @@ export const GreenVariantSchema = z.object({
   transitionEndpointConfigName: z.string(),
   /** Green alone, once blue is removed. */
   finalEndpointConfigName: z.string(),
+  /** Green's instance type: the configured one, or the fallback "Check capacity" chose. */
   instanceType: z.string(),
+  /**
+   * The target's fallback instance types, in order (absent: none). "Check capacity" tries the configured type
+   * first, then these; the list stays as configured whichever type is chosen.
+   */
+  fallbackInstanceTypes: z.array(z.string()).optional(),
   instanceCount: z.number().int().min(1),
   volumeSizeInGB: z.number().int().optional(),
   modelDataDownloadTimeoutInSeconds: z.number().int().optional(),
@@ -64,6 +70,12 @@ export const RolloutPlanSchema = z.object({
   /** True when the endpoint does not exist yet: green is created alone, there is nothing to shift. */
   firstDeployment: z.boolean(),
   blue: BlueVariantSchema.optional(),
+  /**
+   * Set when the endpoint was mid-change when the rollout was planned (Updating, Creating, RollingBack, or more
+   * than one variant: typically another rollout): why. Such a plan has no blue; "Lock endpoint" never lets it
+   * go further, it waits in the queue and plans again.
+   */
+  endpointBusy: z.string().optional(),
   green: GreenVariantSchema,
   policy: z.object({
     /** Bake of the 100% step (and of a first deployment). */
@@ -74,6 +86,13 @@ export const RolloutPlanSchema = z.object({
     rollbackWindowSeconds: z.number().int().min(0),
     endpointUpdateTimeoutSeconds: z.number().int().min(1),
     pollIntervalSeconds: z.number().int().min(1),
+    /**
+     * Longest wait for the endpoint's lock while another rollout holds it (policy.queue.maxWaitSeconds). Absent
+     * in plans made before the queue existed: "Lock endpoint" then uses the target's policy.
+     */
+    lockWaitSeconds: z.number().int().min(0).optional(),
+    /** Seconds between two attempts to take the lock (policy.queue.pollSeconds). */
+    lockPollSeconds: z.number().int().min(1).optional(),
   }),
   /** Traffic steps: green's share after each, in whole percent, the last 100 (the ASL has one state group per step). */
   traffic: z.object({
@@ -104,7 +123,13 @@ export type PayloadSource = z.infer<typeof PayloadSourceSchema>;
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, handlerName: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+  const lines = result.error.issues.map((i) => {
+    // A record's key may be a symbol, which join() cannot convert (a TypeError instead of this error).
+    const where = i.path.map(String).join('.') || '(input)';
+    // zod says "expected object, received undefined" for a missing field; say what it means.
+    const message = /received undefined$/.test(i.message) ? 'is required' : i.message;
+    return `${where}: ${message}`;
+  });
   throw new InputValidationError(`${handlerName}: invalid input: ${lines.join('; ')}`);
 }
 

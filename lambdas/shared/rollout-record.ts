@@ -1,20 +1,27 @@
 /**
- * The active-rollout record: one DynamoDB item per endpoint (partition key `endpointName`) while a rollout
- * watches green. It is how an alarm event, which names only an alarm, finds the rollout it concerns, what blue's
- * weight was, and the task token of the step that waits. Conditional writes keep one rollout's writes from
- * touching another's record.
+ * The endpoint's record: one DynamoDB item per endpoint (partition key `endpointName`). It is first the
+ * endpoint's LOCK, taken by "Lock endpoint" before a rollout changes anything (one rollout per endpoint; a
+ * duplicate approval event finds it held), then, once alarms are armed, the active rollout: how an alarm event,
+ * which names only an alarm, finds the rollout it concerns, what blue's weight was, and the task token of the
+ * step that waits. Deleting the item (release) frees the endpoint. Conditional writes keep one rollout's writes
+ * from touching another's record.
+ *
+ * Item attributes: `endpointName` (key), `deploymentId`, `executionArn`, `modelPackageArn`, `lockedAt` (ISO),
+ * `expiresAt` (N, epoch seconds: the table's TTL attribute, and the time after which another rollout may take
+ * the lock), `plan` (JSON RolloutPlan, for the reconciler); later `rollout` (JSON ActiveRollout, from arm-alarms),
+ * `watch`, `rollbackRequest` and `blueCapacity` (JSON `{held, previouslySuspended?}`, from hold-blue-capacity).
  */
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError, EndpointNotReady } from './errors';
-import type { PayloadSource } from './plan';
+import type { PayloadSource, RolloutPlan } from './plan';
 
 /** Environment variable with the table's name. */
 export const ROLLOUTS_TABLE_ENV = 'ROLLOUTS_TABLE';
@@ -76,19 +83,75 @@ export interface ActiveRolloutRecord extends ActiveRollout {
   readonly rollbackRequest?: RollbackRequest;
 }
 
+/** What hold-blue-capacity did to blue's dynamic scale-in (what a reconciler must resume). */
+export interface BlueCapacityHold {
+  /** True when this rollout suspended blue's scale-in. */
+  readonly held: boolean;
+  /** True when it was already suspended before the rollout (left as it was). */
+  readonly previouslySuspended?: boolean;
+}
+
+/** The endpoint's lock: which rollout holds the endpoint, until when, and what it planned. */
+export interface EndpointLock {
+  readonly endpointName: string;
+  readonly deploymentId: string;
+  readonly executionArn: string;
+  readonly modelPackageArn: string;
+  /** When the lock was (last) taken, ISO 8601. */
+  readonly lockedAt: string;
+  /** Epoch seconds after which another rollout may take the lock (and DynamoDB's TTL deletes the item, lazily). */
+  readonly expiresAt: number;
+  readonly plan: RolloutPlan;
+  readonly blueCapacity?: BlueCapacityHold;
+  /** True once arm-alarms registered the active rollout (the `rollout` attribute). */
+  readonly armed: boolean;
+}
+
+/** What `acquireEndpointLock` found: the lock is ours now, or another rollout holds it. */
+export type LockAttempt = { readonly acquired: true; readonly lock: EndpointLock } | { readonly acquired: false; readonly holder: EndpointLock };
+
 const S = (value: string): AttributeValue => ({ S: value });
 
-function toItem(rollout: ActiveRollout): Record<string, AttributeValue> {
+function lockItem(lock: Omit<EndpointLock, 'armed' | 'blueCapacity'>): Record<string, AttributeValue> {
   return {
-    endpointName: S(rollout.endpointName),
-    deploymentId: S(rollout.deploymentId),
-    executionArn: S(rollout.executionArn),
-    rollout: S(JSON.stringify(rollout)),
+    endpointName: S(lock.endpointName),
+    deploymentId: S(lock.deploymentId),
+    executionArn: S(lock.executionArn),
+    modelPackageArn: S(lock.modelPackageArn),
+    lockedAt: S(lock.lockedAt),
+    expiresAt: { N: String(Math.floor(lock.expiresAt)) },
+    plan: S(JSON.stringify(lock.plan)),
+  };
+}
+
+/**
+ * The lock an item records. An item without the lock's attributes was written before locks existed (an active
+ * rollout registered by arm-alarms alone): it cannot be read as a lock, and the error says so.
+ */
+function lockFromItem(item: Record<string, AttributeValue>, table: string): EndpointLock {
+  const { endpointName, deploymentId, executionArn, modelPackageArn, lockedAt, expiresAt, plan } = item;
+  if (!endpointName?.S || !deploymentId?.S || !executionArn?.S || !modelPackageArn?.S || !lockedAt?.S || !expiresAt?.N || !plan?.S) {
+    throw new EndpointNotReady(
+      `The record of endpoint ${endpointName?.S} in table ${table} (deployment ${deploymentId?.S}, execution ${executionArn?.S}) is not a lock: ` +
+        'it lacks modelPackageArn, lockedAt, expiresAt or plan (written before endpoint locks existed?). Wait for its rollout to release it, ' +
+        'or delete the item once that execution has ended.',
+    );
+  }
+  return {
+    endpointName: endpointName.S,
+    deploymentId: deploymentId.S,
+    executionArn: executionArn.S,
+    modelPackageArn: modelPackageArn.S,
+    lockedAt: lockedAt.S,
+    expiresAt: Number(expiresAt.N),
+    plan: JSON.parse(plan.S) as RolloutPlan,
+    ...(item.blueCapacity?.S ? { blueCapacity: JSON.parse(item.blueCapacity.S) as BlueCapacityHold } : {}),
+    armed: item.rollout?.S !== undefined,
   };
 }
 
 function fromItem(item: Record<string, AttributeValue>): ActiveRolloutRecord {
-  const rollout = JSON.parse(item.rollout?.S ?? '{}') as ActiveRollout;
+  const rollout = JSON.parse(item.rollout!.S!) as ActiveRollout;
   return {
     ...rollout,
     ...(item.watch?.S ? { watch: JSON.parse(item.watch.S) as WatchRegistration } : {}),
@@ -96,34 +159,138 @@ function fromItem(item: Record<string, AttributeValue>): ActiveRolloutRecord {
   };
 }
 
-/** The endpoint's active rollout, if any (strongly consistent: an alarm must see the latest token). */
-export async function getActiveRollout(dynamo: DynamoDBClient, table: string, endpointName: string): Promise<ActiveRolloutRecord | undefined> {
+async function getItem(dynamo: DynamoDBClient, table: string, endpointName: string): Promise<Record<string, AttributeValue> | undefined> {
   const { Item } = await dynamo.send(new GetItemCommand({ TableName: table, Key: { endpointName: S(endpointName) }, ConsistentRead: true }));
-  return Item ? fromItem(Item) : undefined;
+  return Item;
 }
 
 /**
- * Registers the rollout as the endpoint's active one. Idempotent for the same deployment (a retried call
- * keeps its watch and rollback request); refused, naming the other execution, if another rollout holds it.
+ * The endpoint's active rollout, if any (strongly consistent: an alarm must see the latest token). A lock whose
+ * rollout has not armed its alarms yet is no active rollout: nothing watches green, nothing can be rolled back.
+ */
+export async function getActiveRollout(dynamo: DynamoDBClient, table: string, endpointName: string): Promise<ActiveRolloutRecord | undefined> {
+  const item = await getItem(dynamo, table, endpointName);
+  return item?.rollout?.S !== undefined ? fromItem(item) : undefined;
+}
+
+/**
+ * Registers the rollout as the endpoint's active one (the `rollout` attribute of the endpoint's lock). The lock
+ * must be this rollout's (taken by "Lock endpoint"); a retried call writes the same registration again and keeps
+ * the watch and rollback request.
+ * @throws EndpointNotReady naming the holder when another rollout holds the endpoint, or when no lock exists
+ *   (released or expired and deleted)
  */
 export async function putActiveRollout(dynamo: DynamoDBClient, table: string, rollout: ActiveRollout): Promise<void> {
-  try {
-    await dynamo.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: toItem(rollout),
-        ConditionExpression: 'attribute_not_exists(endpointName)',
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
-    const current = await getActiveRollout(dynamo, table, rollout.endpointName);
-    if (current?.deploymentId === rollout.deploymentId) return;
-    if (!current) return putActiveRollout(dynamo, table, rollout);
+  const registered = await conditionalUpdate(dynamo, {
+    TableName: table,
+    Key: { endpointName: S(rollout.endpointName) },
+    UpdateExpression: 'SET #rollout = :rollout',
+    ConditionExpression: 'deploymentId = :deploymentId',
+    ExpressionAttributeNames: { '#rollout': 'rollout' },
+    ExpressionAttributeValues: { ':deploymentId': S(rollout.deploymentId), ':rollout': S(JSON.stringify(rollout)) },
+  });
+  if (registered) return;
+  const Item = await getItem(dynamo, table, rollout.endpointName);
+  if (!Item) {
     throw new EndpointNotReady(
-      `Endpoint ${rollout.endpointName} already has an active rollout (deployment ${current.deploymentId}, execution ${current.executionArn}).`,
+      `Endpoint ${rollout.endpointName} is not locked by this rollout (deployment ${rollout.deploymentId}): table ${table} has no lock for it ` +
+        `(released, or expired): the rollout cannot register as the endpoint's active one.`,
     );
   }
+  throw new EndpointNotReady(
+    `Endpoint ${rollout.endpointName} already has an active rollout (deployment ${Item.deploymentId?.S}, execution ${Item.executionArn?.S}` +
+      `${Item.modelPackageArn?.S ? `, model package ${Item.modelPackageArn.S}` : ''}), not this one (deployment ${rollout.deploymentId}).`,
+  );
+}
+
+/**
+ * Takes the endpoint's lock for `lock.deploymentId` when it is free, expired (`expiresAt` < `nowSeconds`:
+ * DynamoDB's TTL deletes expired items lazily, up to days late, so expiry is checked here, not left to TTL) or
+ * already this rollout's (a retried call, or the second "Lock endpoint" after a replan: the plan, expiry and time
+ * are rewritten; nothing else is recorded yet at that point). One conditional PutItem, so of two rollouts racing
+ * for a free endpoint exactly one gets it.
+ */
+export async function acquireEndpointLock(
+  dynamo: DynamoDBClient,
+  table: string,
+  lock: Omit<EndpointLock, 'armed' | 'blueCapacity'>,
+  nowSeconds: number,
+): Promise<LockAttempt> {
+  // The holder can release between a failed condition and the read of its item: try again then (bounded).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: lockItem(lock),
+          ConditionExpression: 'attribute_not_exists(endpointName) OR deploymentId = :deploymentId OR expiresAt < :now',
+          ExpressionAttributeValues: { ':deploymentId': S(lock.deploymentId), ':now': { N: String(Math.floor(nowSeconds)) } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { acquired: true, lock: { ...lock, armed: false } };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = (error as { Item?: Record<string, AttributeValue> }).Item ?? (await getItem(dynamo, table, lock.endpointName));
+      if (item) return { acquired: false, holder: lockFromItem(item, table) };
+      if (attempt >= ACQUIRE_ATTEMPTS) {
+        throw new EndpointNotReady(`The lock of endpoint ${lock.endpointName} in table ${table} changed hands ${attempt} times while being taken: try again.`);
+      }
+    }
+  }
+}
+
+/** Attempts of `acquireEndpointLock` when the holder keeps vanishing between the write and the read. */
+const ACQUIRE_ATTEMPTS = 3;
+
+/** The endpoint's lock, if any (strongly consistent). */
+export async function getEndpointLock(dynamo: DynamoDBClient, table: string, endpointName: string): Promise<EndpointLock | undefined> {
+  const item = await getItem(dynamo, table, endpointName);
+  return item ? lockFromItem(item, table) : undefined;
+}
+
+/**
+ * The lock an execution holds, found by its ARN: a Scan with a filter, strongly consistent (the table holds one
+ * item per endpoint, so it is small).
+ */
+export async function findLockByExecution(dynamo: DynamoDBClient, table: string, executionArn: string): Promise<EndpointLock | undefined> {
+  let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'executionArn = :executionArn',
+        ExpressionAttributeValues: { ':executionArn': S(executionArn) },
+        ConsistentRead: true,
+        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+      }),
+    );
+    const item = page.Items?.[0];
+    if (item) return lockFromItem(item, table);
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey);
+  return undefined;
+}
+
+/** Records that this rollout held (or did not hold) blue's scale-in; false if the lock is not this rollout's. */
+export async function recordBlueCapacityHold(
+  dynamo: DynamoDBClient,
+  table: string,
+  endpointName: string,
+  deploymentId: string,
+  hold: BlueCapacityHold,
+): Promise<boolean> {
+  return conditionalUpdate(dynamo, {
+    TableName: table,
+    Key: { endpointName: S(endpointName) },
+    UpdateExpression: 'SET #capacity = :capacity',
+    ConditionExpression: 'deploymentId = :deploymentId',
+    ExpressionAttributeNames: { '#capacity': 'blueCapacity' },
+    ExpressionAttributeValues: {
+      ':deploymentId': S(deploymentId),
+      ':capacity': S(JSON.stringify({ held: hold.held, ...(hold.previouslySuspended !== undefined ? { previouslySuspended: hold.previouslySuspended } : {}) })),
+    },
+  });
 }
 
 /** Sets (or with `undefined`, clears) the waiting step's registration; false if the record is not this rollout's. */
@@ -166,7 +333,7 @@ export async function recordRollbackRequest(
   });
 }
 
-/** Removes the record if it is this rollout's; idempotent. */
+/** Removes the record if it is this rollout's, which releases the endpoint's lock; idempotent. */
 export async function deleteActiveRollout(dynamo: DynamoDBClient, table: string, endpointName: string, deploymentId: string): Promise<boolean> {
   try {
     await dynamo.send(
@@ -179,9 +346,13 @@ export async function deleteActiveRollout(dynamo: DynamoDBClient, table: string,
     );
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
 async function conditionalUpdate(dynamo: DynamoDBClient, input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
@@ -189,7 +360,7 @@ async function conditionalUpdate(dynamo: DynamoDBClient, input: ConstructorParam
     await dynamo.send(new UpdateItemCommand(input));
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }

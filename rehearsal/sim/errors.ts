@@ -13,7 +13,8 @@ export type SimService =
   | 'cloudwatch'
   | 'application-autoscaling'
   | 'dynamodb'
-  | 'sfn';
+  | 'sfn'
+  | 'servicequotas';
 
 /**
  * HTTP status AWS uses for each error name the simulation can produce. Names not listed answer 400
@@ -84,6 +85,14 @@ const HTTP_STATUS_BY_SERVICE_ERROR: Readonly<Partial<Record<SimService, Readonly
   cloudwatch: { ResourceNotFound: 404, ResourceNotFoundException: 404 },
   'application-autoscaling': { ResourceNotFoundException: 404 },
   dynamodb: { ResourceNotFoundException: 400 },
+  // Service Quotas' API reference gives 400 for its client errors (whatever the model's httpError traits say).
+  servicequotas: {
+    NoSuchResourceException: 400,
+    IllegalArgumentException: 400,
+    InvalidPaginationTokenException: 400,
+    TooManyRequestsException: 400,
+    ServiceException: 500,
+  },
 };
 
 /** The HTTP status AWS answers `errorName` with (from `service`, when given and it differs there). */

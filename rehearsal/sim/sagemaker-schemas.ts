@@ -162,3 +162,4 @@ export const listTagsInput = z.object({
 export const addTagsInput = z.object({ ResourceArn: resourceArn, Tags: tagList });
 
 export const deleteTagsInput = z.object({ ResourceArn: resourceArn, TagKeys: z.array(tagKey).min(1).max(50) });
+

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Tag } from '@aws-sdk/client-sagemaker';
 import { nowMs, scheduleAt } from './clock';
 import { AwsServiceError, validationException } from './errors';
-import type { FaultInjector } from './faults';
+import { INSUFFICIENT_CAPACITY_REASON, type FaultInjector } from './faults';
 import {
   addTagsInput,
   createEndpointConfigInput,
@@ -29,7 +29,9 @@ import {
   type ParsedTag,
   RESOURCE_NAME_PATTERN,
 } from './sagemaker-schemas';
+import type { EndpointQuotaSource } from './servicequotas';
 import { parseAwsInput } from './validation';
+import { listEndpointConfigsInput, listEndpointsInput, listModelsInput, listPage } from './sagemaker-lists';
 
 /** How long endpoint operations take, in virtual time. */
 export interface EndpointTimings {
@@ -68,10 +70,18 @@ export interface ModelPackageSeed {
   readonly supportedRealtimeInferenceInstanceTypes?: readonly string[];
 }
 
-/** An endpoint to seed, InService at once, with its models and endpoint config. */
+/** An endpoint to seed, InService at once (or Failed, or SystemUpdating), with its models and endpoint config. */
 export interface EndpointSeed {
   readonly endpointName: string;
   readonly endpointConfigName: string;
+  /**
+   * The endpoint's status once seeded. `Failed`: nothing serves (no fleet, no instance-time) and only
+   * DeleteEndpoint is accepted. `SystemUpdating` (SageMaker patching it): the fleets serve, every change is
+   * refused as in-progress, and it stays so for the whole run. @default 'InService'
+   */
+  readonly status?: SeededEndpointStatus;
+  /** The FailureReason of a Failed endpoint (ignored otherwise). @default SEEDED_FAILURE_REASON */
+  readonly failureReason?: string | undefined;
   /** Tags on the endpoint. @default none */
   /** Tags of the endpoint and of the models and endpoint config seeded with it. */
   readonly tags?: readonly Tag[];
@@ -182,7 +192,13 @@ export interface ServingEndpoint {
   readonly variants: ServingVariant[];
 }
 
-type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Deleting' | 'Failed';
+type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Deleting' | 'Failed' | 'SystemUpdating';
+
+/** The statuses an endpoint can be seeded in. */
+export type SeededEndpointStatus = 'InService' | 'Failed' | 'SystemUpdating';
+
+/** SageMaker's generic FailureReason, for an endpoint seeded Failed without one. */
+export const SEEDED_FAILURE_REASON = 'Request to service failed. If failure persists after retry, contact customer support.';
 
 type Transition =
   | { readonly kind: 'create'; readonly endsAtMs: number; readonly variants: ServingVariant[]; readonly failureReason?: string }
@@ -257,6 +273,7 @@ export interface SageMakerSimulationOptions {
 
 const IN_PROGRESS_STATUSES: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 const SEEDED_EXECUTION_ROLE = 'simulated-sagemaker-execution-role';
+const INSTANCE_TYPE = /^ml\.[a-z0-9-]+\.[a-z0-9]+$/;
 
 /** SageMaker names are case-insensitive: resources are keyed (and ARNs formed) by the lowercase name. */
 const key = (name: string): string => name.toLowerCase();
@@ -274,6 +291,9 @@ export class SageMakerSimulation {
   private readonly faults: FaultInjector;
   private readonly failsHealthCheck: (modelDataUrl: string | undefined) => boolean;
   private scalableTargets: ScalableTargetRegistry | undefined;
+  private endpointQuotas: EndpointQuotaSource | undefined;
+  /** Instances of each type the region can hold for the account (setInstanceCapacity); a type not listed is unlimited. */
+  private readonly instanceCapacity = new Map<string, number>();
   /** Instance-time, in the order segments opened. */
   private readonly segments: { -readonly [K in keyof InstanceSegment]: InstanceSegment[K] }[] = [];
   /** Index in `segments` of each running fleet's open segment. */
@@ -297,6 +317,9 @@ export class SageMakerSimulation {
     ListTags: (input) => this.listTags(input),
     AddTags: (input) => this.addTags(input),
     DeleteTags: (input) => this.deleteTags(input),
+    ListEndpointConfigs: (input) => this.listOperation('EndpointConfigs', input),
+    ListModels: (input) => this.listOperation('Models', input),
+    ListEndpoints: (input) => this.listOperation('Endpoints', input),
   };
 
   constructor(options: SageMakerSimulationOptions) {
@@ -378,12 +401,19 @@ export class SageMakerSimulation {
     const endpoint = this.endpoints.get(key(seed.endpointName))!;
     const creation = endpoint.transition as Extract<Transition, { kind: 'create' }>;
     endpoint.transition = undefined;
-    endpoint.status = 'InService';
+    endpoint.status = seed.status ?? 'InService';
     endpoint.failureReason = undefined;
+    if (endpoint.status === 'Failed') {
+      // As after a failed creation: no fleet runs (or bills), DescribeEndpoint lists no variants.
+      endpoint.failureReason = seed.failureReason ?? SEEDED_FAILURE_REASON;
+      this.releaseFleets(creation.variants, nowMs());
+      this.emit(endpoint, nowMs(), `Seeded Failed on ${endpoint.configName}: ${endpoint.failureReason}`);
+      return;
+    }
     // A seeded endpoint has been serving for a while: its fleets are warm.
     for (const variant of creation.variants) variant.invocations = Number.POSITIVE_INFINITY;
     endpoint.variants = creation.variants;
-    this.emit(endpoint, nowMs(), `Seeded InService on ${endpoint.configName}`);
+    this.emit(endpoint, nowMs(), `Seeded ${endpoint.status} on ${endpoint.configName}`);
   }
 
   /** What the endpoint serves now, or undefined if it does not exist. */
@@ -437,6 +467,85 @@ export class SageMakerSimulation {
   /** Lets UpdateEndpoint and DeleteEndpoint consult (and DeleteEndpoint clean up) the registered scalable targets. */
   useAutoScaling(registry: ScalableTargetRegistry): void {
     this.scalableTargets = registry;
+  }
+
+  // ---------------------------------------------------------------- quotas and regional capacity
+
+  /**
+   * Lets CreateEndpoint and UpdateEndpoint enforce the account's "<type> for endpoint usage" quotas: a request whose
+   * added instances of a type would take the account's instances of that type (every endpoint's running and
+   * provisioning fleets; during an update, both the old and the new fleets) past the quota is refused with
+   * ResourceLimitExceeded, nothing changed.
+   */
+  useServiceQuotas(source: EndpointQuotaSource): void {
+    this.endpointQuotas = source;
+  }
+
+  /**
+   * How many instances of `instanceType` the region can hold for the account: a CreateEndpoint/UpdateEndpoint whose
+   * added instances of the type would go past it is accepted, runs its full duration, then fails (creation) or rolls
+   * back (update) with INSUFFICIENT_CAPACITY_REASON, as SageMaker does when it cannot provision the fleet. 0: the type
+   * cannot be had at all. A type never set is unlimited.
+   */
+  setInstanceCapacity(instanceType: string, instances: number): void {
+    if (!INSTANCE_TYPE.test(instanceType)) throw new Error(`invalid instance type "${instanceType}"`);
+    if (!(Number.isInteger(instances) && instances >= 0)) throw new RangeError(`capacity of ${instanceType} must be a non-negative integer, got ${instances}`);
+    this.instanceCapacity.set(instanceType, instances);
+  }
+
+  /** Instances of `instanceType` held now by every fleet of every endpoint (running or being provisioned). */
+  instancesInUse(instanceType: string): number {
+    this.settleTransitions();
+    return this.instancesHeld(instanceType);
+  }
+
+  private instancesHeld(instanceType: string): number {
+    let total = 0;
+    for (const index of this.openSegments.values()) {
+      const segment = this.segments[index]!;
+      if (segment.instanceType === instanceType) total += segment.instanceCount;
+    }
+    return total;
+  }
+
+  /**
+   * Instances of each type that `fleets` add to what `replaced` (the fleets they take over from) hold: an
+   * UpdateEndpoint that keeps blue's fleet size and adds green adds only green's instances.
+   */
+  private addedInstances(fleets: readonly ServingVariant[], replaced: readonly ServingVariant[]): Map<string, number> {
+    const added = new Map<string, number>();
+    for (const fleet of fleets) added.set(fleet.instanceType, (added.get(fleet.instanceType) ?? 0) + fleet.desiredInstanceCount);
+    for (const fleet of replaced) {
+      const held = Math.max(fleet.currentInstanceCount, fleet.desiredInstanceCount);
+      if (added.has(fleet.instanceType)) added.set(fleet.instanceType, added.get(fleet.instanceType)! - held);
+    }
+    for (const [type, count] of added) if (count <= 0) added.delete(type);
+    return added;
+  }
+
+  /** ResourceLimitExceeded, worded as SageMaker words it, when `added` would go past a type's endpoint-usage quota. */
+  private checkEndpointUsageQuotas(added: ReadonlyMap<string, number>): void {
+    for (const [instanceType, delta] of added) {
+      const quota = this.endpointQuotas?.endpointQuota(instanceType);
+      if (!quota) continue;
+      const used = this.instancesHeld(instanceType);
+      if (used + delta > quota.value) {
+        throw new AwsServiceError(
+          'ResourceLimitExceeded',
+          `The account-level service limit '${quota.quotaName}' is ${quota.value} Instances, with current utilization of ${used} Instances ` +
+            `and a request delta of ${delta} Instances. Please use AWS Service Quotas to request an increase to this quota.`,
+        );
+      }
+    }
+  }
+
+  /** INSUFFICIENT_CAPACITY_REASON when the region cannot hold `added` on top of what the account holds. */
+  private capacityFailure(added: ReadonlyMap<string, number>): string | undefined {
+    for (const [instanceType, delta] of added) {
+      const capacity = this.instanceCapacity.get(instanceType);
+      if (capacity !== undefined && this.instancesHeld(instanceType) + delta > capacity) return INSUFFICIENT_CAPACITY_REASON;
+    }
+    return undefined;
   }
 
   /** The endpoint and variant as auto scaling sees them, or undefined if the endpoint does not exist. */
@@ -758,7 +867,10 @@ export class SageMakerSimulation {
       : undefined;
   }
 
-  /** `announce: false` keeps seeding out of the endpoint's change history. */
+  /**
+   * `announce: false` (seeding) keeps the endpoint out of the change history, and out of quota and capacity checks:
+   * a seeded endpoint was created before the rehearsal's quotas applied.
+   */
   private createEndpoint(rawInput: unknown, announce = true): object {
     const input = parseAwsInput(createEndpointInput, rawInput);
     const tags = uniqueTags(input.Tags);
@@ -768,8 +880,10 @@ export class SageMakerSimulation {
       throw validationException(`Cannot create already existing endpoint "${this.endpointArn(input.EndpointName)}".`);
     }
     const fleets = this.fleetsFor(config);
+    const added = this.addedInstances(fleets, []);
+    if (announce) this.checkEndpointUsageQuotas(added);
     const now = nowMs();
-    const failureReason = this.faults.createFailureReason() ?? this.healthCheckFailure(fleets);
+    const failureReason = this.faults.createFailureReason() ?? (announce ? this.capacityFailure(added) : undefined) ?? this.healthCheckFailure(fleets);
     const endpoint: StoredEndpoint = {
       name: input.EndpointName,
       arn: this.endpointArn(input.EndpointName),
@@ -819,8 +933,10 @@ export class SageMakerSimulation {
       }
     }
     const retainDataCapture = input.RetainAllVariantProperties === true && !excluded.has('DataCaptureConfig');
+    const added = this.addedInstances(fleets, endpoint.variants);
+    this.checkEndpointUsageQuotas(added);
     const now = nowMs();
-    const failureReason = this.faults.rollbackReasonFor(config.name) ?? this.healthCheckFailure(fleets);
+    const failureReason = this.faults.rollbackReasonFor(config.name) ?? this.capacityFailure(added) ?? this.healthCheckFailure(fleets);
     endpoint.status = 'Updating';
     endpoint.lastModifiedTimeMs = now;
     this.openFleets(endpoint.name, fleets, now);
@@ -962,6 +1078,26 @@ export class SageMakerSimulation {
     this.startTransition(endpoint, { kind: 'delete', endsAtMs: now + this.timings.deleteEndpointSeconds * 1000 });
     this.emit(endpoint, now, 'DeleteEndpoint: Deleting');
     return {};
+  }
+
+  // ---------------------------------------------------------------- List operations
+
+  /** ListEndpointConfigs, ListModels, ListEndpoints: one page of summaries (sagemaker-lists.ts filters and pages). */
+  private listOperation(what: 'EndpointConfigs' | 'Models' | 'Endpoints', rawInput: unknown): object {
+    const created = (resource: { creationTimeMs: number }) => ({ CreationTime: epochSeconds(resource.creationTimeMs) });
+    const page =
+      what === 'EndpointConfigs'
+        ? listPage(listEndpointConfigsInput, rawInput, this.endpointConfigs.values(), (c) => ({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, ...created(c) }))
+        : what === 'Models'
+          ? listPage(listModelsInput, rawInput, this.models.values(), (m) => ({ ModelName: m.name, ModelArn: m.arn, ...created(m) }))
+          : listPage(listEndpointsInput, rawInput, this.endpoints.values(), (e) => ({
+              EndpointName: e.name,
+              EndpointArn: e.arn,
+              ...created(e),
+              LastModifiedTime: epochSeconds(e.lastModifiedTimeMs),
+              EndpointStatus: e.status,
+            }));
+    return { [what]: page.items, ...(page.NextToken !== undefined ? { NextToken: page.NextToken } : {}) };
   }
 
   // ---------------------------------------------------------------- tags

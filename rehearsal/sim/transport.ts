@@ -1,7 +1,7 @@
 /**
  * The HTTP transport the SDK clients use in the rehearsal: one RequestHandler that answers from the simulation for
- * the JSON-protocol services (SageMaker and Application Auto Scaling in awsJson1_1; CloudWatch, DynamoDB and Step
- * Functions in awsJson1_0), SageMaker Runtime (restJson1) and S3 (restXml, see s3-wire.ts). It decodes requests and
+ * the JSON-protocol services (SageMaker, Application Auto Scaling and Service Quotas in awsJson1_1; CloudWatch, DynamoDB
+ * and Step Functions in awsJson1_0), SageMaker Runtime (restJson1) and S3 (restXml, see s3-wire.ts). It decodes requests and
  * encodes responses exactly as the services do on the wire, so the SDK's own serializers, retry strategy and error
  * parsing run unchanged.
  */
@@ -59,6 +59,8 @@ export interface SimulatedTransportOptions {
   readonly dynamodb?: JsonOperationBackend;
   /** @default none: the service's hosts are not served */
   readonly stepfunctions?: JsonOperationBackend;
+  /** @default none: the service's hosts are not served */
+  readonly servicequotas?: JsonOperationBackend;
   readonly faults: FaultInjector;
   /** Every control-plane (JSON-protocol) and S3 call waits this long before answering. */
   readonly apiLatencyMs: number;
@@ -153,6 +155,15 @@ export class SimulatedTransport implements RequestHandler<HttpRequest, HttpRespo
         contentType: 'application/x-amz-json-1.0',
         renderError: jsonError((code) => coralErrorType(code) ?? `com.amazonaws.swf.service.v2.model#${code}`, 'message'),
         backend: options.stepfunctions,
+      },
+      options.servicequotas && {
+        service: 'servicequotas',
+        hosts: [`servicequotas.${region}.amazonaws.com`],
+        targetPrefix: 'ServiceQuotasV20190624',
+        contentType: 'application/x-amz-json-1.1',
+        // Its errors carry the message in `Message`; the framework's own (validation, serialization) are namespaced.
+        renderError: jsonError((code) => coralErrorType(code) ?? code, 'Message'),
+        backend: options.servicequotas,
       },
     ];
     this.jsonServices = bindings.filter((binding): binding is JsonServiceBinding => binding !== undefined);

@@ -1,7 +1,7 @@
 /**
  * SimulatedAws: the in-memory AWS the rehearsal runs the real handlers against. It composes the
  * SageMaker control plane, SageMaker Runtime, S3, CloudWatch, Application Auto Scaling, DynamoDB, Step Functions
- * task tokens, production traffic, fault rules and the transport the SDK clients plug in:
+ * task tokens, Service Quotas, production traffic, fault rules and the transport the SDK clients plug in:
  *
  *   const aws = new SimulatedAws({ seed: 7 });
  *   const client = new SageMakerClient({ region: aws.region, credentials: aws.credentials, requestHandler: aws.requestHandler });
@@ -21,6 +21,7 @@ import { ProductionTraffic } from './production-traffic';
 import { SeededRandom } from './rng';
 import { SageMakerRuntimeSimulation } from './runtime';
 import { S3Simulation } from './s3';
+import { ServiceQuotasSimulation } from './servicequotas';
 import { DEFAULT_S3_BYTES_PER_SECOND } from './s3-wire';
 import { DEFAULT_ENDPOINT_TIMINGS, SageMakerSimulation, type EndpointTimings } from './sagemaker';
 import { StepFunctionsSimulation } from './stepfunctions';
@@ -41,6 +42,7 @@ export { S3Simulation } from './s3';
 export { ApplicationAutoScalingSimulation } from './autoscaling';
 export { DynamoDbSimulation } from './dynamodb';
 export { StepFunctionsSimulation } from './stepfunctions';
+export { ServiceQuotasSimulation, endpointUsageQuotaName, quotaCodeFor } from './servicequotas';
 export { DEFAULT_S3_BYTES_PER_SECOND } from './s3-wire';
 export { isolateSdkFromHostConfig } from './sdk-config';
 
@@ -86,6 +88,12 @@ export class SimulatedAws {
   readonly dynamodb: DynamoDbSimulation;
   /** Task tokens of waiting `.waitForTaskToken` tasks (`registerTaskToken`, `settleTaskToken`). */
   readonly stepfunctions = new StepFunctionsSimulation();
+  /**
+   * Applied quotas: seed SageMaker's "<type> for endpoint usage" with `setEndpointQuota(type, instances)`; the
+   * SageMaker simulation enforces them. A type without one has no limit. (Regional capacity per type:
+   * `sagemaker.setInstanceCapacity`.)
+   */
+  readonly servicequotas: ServiceQuotasSimulation;
   /** The production traffic endpoints receive while metrics run. */
   readonly traffic: ProductionTraffic;
   /** The transport to give every SDK client (`requestHandler`). */
@@ -118,6 +126,8 @@ export class SimulatedAws {
     this.cloudwatch = new CloudWatchSimulation({ region: this.region, accountId: this.accountId });
     this.autoscaling = new ApplicationAutoScalingSimulation({ region: this.region, accountId: this.accountId, sagemaker: this.sagemaker });
     this.sagemaker.useAutoScaling(this.autoscaling);
+    this.servicequotas = new ServiceQuotasSimulation({ region: this.region, accountId: this.accountId });
+    this.sagemaker.useServiceQuotas(this.servicequotas);
     this.dynamodb = new DynamoDbSimulation({ region: this.region, accountId: this.accountId });
     this.requestHandler = new SimulatedTransport({
       region: this.region,
@@ -129,6 +139,7 @@ export class SimulatedAws {
       autoscaling: this.autoscaling,
       dynamodb: this.dynamodb,
       stepfunctions: this.stepfunctions,
+      servicequotas: this.servicequotas,
       s3BytesPerSecond: options.s3BytesPerSecond ?? DEFAULT_S3_BYTES_PER_SECOND,
       faults,
       apiLatencyMs: this.timings.apiLatencyMs,

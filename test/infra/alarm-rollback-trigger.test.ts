@@ -13,7 +13,7 @@ const { template } = synthStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
 type Rule = { Properties: Record<string, any> };
 const alarmRules = Object.entries(template.findResources('AWS::Events::Rule')).filter(
-  ([, rule]) => (rule as Rule).Properties.EventPattern.source[0] === 'aws.cloudwatch',
+  ([, rule]) => (rule as Rule).Properties.EventPattern?.source?.[0] === 'aws.cloudwatch',
 ) as Array<[string, Rule]>;
 const [ruleId, rule] = alarmRules[0];
 const queueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('AlarmRollbackTrigger'))!;
@@ -68,7 +68,8 @@ describe('the alarm rule', () => {
 
   test('only this rule may invoke the alarm handler, and nothing may invoke the step functions from EventBridge', () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')) as Array<{ Properties: Record<string, any> }>;
-    expect(permissions.map((p) => p.Properties)).toEqual([
+    const onAlarmPermissions = permissions.filter((p) => p.Properties.FunctionName['Fn::GetAtt']?.[0] === onAlarmId);
+    expect(onAlarmPermissions.map((p) => p.Properties)).toEqual([
       {
         Action: 'lambda:InvokeFunction',
         FunctionName: { 'Fn::GetAtt': [onAlarmId, 'Arn'] },
@@ -76,6 +77,9 @@ describe('the alarm rule', () => {
         SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
       },
     ]);
+    // The only other function EventBridge may invoke is the other event handler, the sweeper (from its schedule).
+    const others = permissions.filter((p) => p.Properties.FunctionName['Fn::GetAtt']?.[0] !== onAlarmId);
+    expect(others.map((p) => p.Properties.FunctionName)).toEqual([{ 'Fn::GetAtt': [functionLogicalId(template, 'sweep-resources'), 'Arn'] }]);
   });
 
   test('is named by the AlarmRuleName output', () => {
@@ -86,7 +90,9 @@ describe('the alarm rule', () => {
 describe('its dead-letter queue', () => {
   test('is its own (not the approvals\'), encrypted, and keeps events for 14 days', () => {
     expect(resources[queueId].Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+    // One dead-letter queue each: approvals, alarms, the reconciler, the sweeper.
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    expect(Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('AlarmRollbackTrigger'))).toEqual([queueId]);
   });
 
   test('refuses plain HTTP and accepts messages from EventBridge only for this rule', () => {

@@ -9,7 +9,7 @@ const resources = template.toJSON().Resources as Record<string, { Type: string; 
 type Rule = { Properties: Record<string, any> };
 /** The approval rules (source aws.sagemaker), by logical id; the alarm rule is tested in alarm-rollback-trigger.test.ts. */
 const approvalRules = Object.entries(template.findResources('AWS::Events::Rule')).filter(
-  ([, rule]) => (rule as Rule).Properties.EventPattern.source[0] === 'aws.sagemaker',
+  ([, rule]) => (rule as Rule).Properties.EventPattern?.source?.[0] === 'aws.sagemaker',
 ) as Array<[string, Rule]>;
 const GROUPS = ['Fraud-Detector', 'churn-model'];
 const stateMachineIdOf = (group: string) => (stack.resolve(stack.rollout.stateMachineFor(group).stateMachineArn) as { Ref: string }).Ref;

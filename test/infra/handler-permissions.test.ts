@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ARTIFACTS_BUCKET_ENV } from '../../lambdas/shared/artifacts';
 import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
-import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../../lambdas/steps';
-import { flatten, functionLogicalId, grantsOfStep, REPO_ROOT, synthStack } from './helpers';
+import { ALL_FUNCTION_DIRS, flatten, functionLogicalId, grantsOfStep, REPO_ROOT, synthStack } from './helpers';
 
 const LAMBDAS_DIR = path.join(REPO_ROOT, 'lambdas');
 const SHARED_DIR = path.join(LAMBDAS_DIR, 'shared');
@@ -70,6 +69,8 @@ function iamActionFor(clientPackage: string, operation: string): string {
       return `dynamodb:${operation}`;
     case '@aws-sdk/client-sfn':
       return `states:${operation}`;
+    case '@aws-sdk/client-service-quotas':
+      return `servicequotas:${operation}`;
     default:
       throw new Error(`${operation}Command comes from ${clientPackage}: add its IAM actions to this test`);
   }
@@ -154,22 +155,50 @@ function sharedHelperActions(): Map<string, Set<string>> {
   return new Map([...closed].filter(([name]) => helpers.get(name)!.exported));
 }
 
-/** The IAM actions a function's handler needs, for what it sends directly or through a lambdas/shared helper. */
+/** A relative import of another function's module (`'../restore-blue/restore'`): lambdas/shared is scanned by helper. */
+const OTHER_STEP_IMPORT = /from\s*'\.\.\/((?!shared\/)[a-z0-9-]+\/[A-Za-z0-9_-]+)'/g;
+
+/**
+ * The IAM actions one handler file needs: the commands it sends, the lambdas/shared helpers it calls, and
+ * (transitively) everything another function's module it imports needs. reconcile-rollout runs restore-blue's,
+ * delete-resources' and release-rollout's logic by importing it, so it needs their grants too.
+ */
+function actionsOfFile(file: string, helpers: Map<string, Set<string>>, visited: Set<string>): Set<string> {
+  const actions = new Set<string>();
+  if (visited.has(file)) return actions;
+  visited.add(file);
+  const source = readFileSync(file, 'utf8');
+  const where = path.relative(REPO_ROOT, file);
+  actionsSentIn(source, commandPackages(source), where).forEach((a) => actions.add(a));
+  for (const [helper, helperActions] of helpers) {
+    if (new RegExp(`\\b${helper}\\(`).test(source)) helperActions.forEach((a) => actions.add(a));
+  }
+  for (const match of source.matchAll(OTHER_STEP_IMPORT)) {
+    const imported = path.join(path.dirname(file), '..', `${match[1]}.ts`);
+    if (!existsSync(imported)) throw new Error(`${where} imports ${match[1]}, which is not a .ts file under lambdas/`);
+    actionsOfFile(imported, helpers, visited).forEach((a) => actions.add(a));
+  }
+  return actions;
+}
+
+/**
+ * The IAM actions a function's handler needs, for what it sends directly, through a lambdas/shared helper, or
+ * through another function's module it imports.
+ */
 function actionsOf(dir: string, helpers: Map<string, Set<string>>): Set<string> {
   const actions = new Set<string>();
-  for (const source of sourcesIn(path.join(LAMBDAS_DIR, dir))) {
-    actionsSentIn(source, commandPackages(source), `lambdas/${dir}`).forEach((a) => actions.add(a));
-    for (const [helper, helperActions] of helpers) {
-      if (new RegExp(`\\b${helper}\\(`).test(source)) helperActions.forEach((a) => actions.add(a));
-    }
+  const visited = new Set<string>();
+  const directory = path.join(LAMBDAS_DIR, dir);
+  for (const file of readdirSync(directory).filter((f) => f.endsWith('.ts'))) {
+    actionsOfFile(path.join(directory, file), helpers, visited).forEach((a) => actions.add(a));
   }
   return actions;
 }
 
 const { template } = synthStack();
 const helpers = sharedHelperActions();
-/** Every function: the rollout steps and the event handlers. */
-const FUNCTION_DIRS = [...ROLLOUT_STEPS, ...EVENT_HANDLERS].map((fn) => fn.dir);
+/** Every function: the rollout steps, the event handlers and the reconciler's function. */
+const FUNCTION_DIRS = ALL_FUNCTION_DIRS;
 /** The queues Lambda sends a function's failed asynchronous invocations to (on-failure destinations). */
 const failureDestinations = new Set(
   Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).map((config) =>
@@ -187,7 +216,7 @@ const serviceActions = (dir: string) =>
 const environmentOf = (dir: string) =>
   (template.toJSON().Resources[functionLogicalId(template, dir)].Properties.Environment.Variables ?? {}) as Record<string, unknown>;
 
-test('every step and event handler has a handler at lambdas/<dir>/index.ts', () => {
+test('every step, event handler and the reconciler function has a handler at lambdas/<dir>/index.ts', () => {
   const missing = FUNCTION_DIRS.filter((dir) => !existsSync(path.join(LAMBDAS_DIR, dir, 'index.ts')));
   expect(missing).toEqual([]);
 });
@@ -229,14 +258,24 @@ describe('the scan (controls: it can fail)', () => {
   });
 
   test('finds the new steps\' CloudWatch, DynamoDB, Auto Scaling and Step Functions calls, through shared helpers too', () => {
-    // arm-alarms puts alarms itself, describes through lambdas/shared/alarms.ts, registers through rollout-record.ts
-    // (whose conditional put reads the record back when it fails).
+    // arm-alarms puts alarms itself, describes through lambdas/shared/alarms.ts, adds them to the endpoint's lock
+    // through rollout-record.ts (a conditional update, which reads the record back when it fails).
     expect([...actionsOf('arm-alarms', helpers)].sort()).toEqual(
-      ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'dynamodb:GetItem', 'dynamodb:PutItem'].sort(),
+      ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'dynamodb:GetItem', 'dynamodb:UpdateItem'].sort(),
     );
     // on-alarm reaches SendTaskFailure and the blue probe through lambdas/shared/rollback.ts, two levels down.
     expect([...actionsOf('on-alarm', helpers)]).toEqual(expect.arrayContaining(['states:SendTaskFailure', 'sagemaker:InvokeEndpoint', 'dynamodb:UpdateItem']));
     expect(actionsOf('hold-blue-capacity', helpers)).toContain('iam:CreateServiceLinkedRole');
+  });
+
+  test("follows another function's module a handler imports (reconcile-rollout runs restore-blue's, delete-resources' and release-rollout's logic)", () => {
+    const reconcile = actionsOf('reconcile-rollout', helpers);
+    // Sent only by lambdas/restore-blue, lambdas/delete-resources and lambdas/release-rollout, not by reconcile-rollout's own files.
+    expect([...reconcile]).toEqual(expect.arrayContaining(['sagemaker:UpdateEndpoint', 'sagemaker:DeleteModel', 'cloudwatch:DeleteAlarms']));
+    // Its own lookup of the execution's lock (a Scan, through lambdas/shared/rollout-record.ts).
+    expect(reconcile).toContain('dynamodb:Scan');
+    // check-capacity asks Service Quotas through lambdas/shared/capacity.ts.
+    expect(actionsOf('check-capacity', helpers)).toContain('servicequotas:ListServiceQuotas');
   });
 
   test('maps operations to the actions that authorize them, with dependent actions, and refuses an unknown client', () => {
@@ -245,6 +284,7 @@ describe('the scan (controls: it can fail)', () => {
     expect(iamActionFor('@aws-sdk/client-s3', 'PutObject')).toBe('s3:PutObject');
     expect(iamActionFor('@aws-sdk/client-sagemaker-runtime', 'InvokeEndpoint')).toBe('sagemaker:InvokeEndpoint');
     expect(iamActionFor('@aws-sdk/client-sfn', 'SendTaskFailure')).toBe('states:SendTaskFailure');
+    expect(iamActionFor('@aws-sdk/client-service-quotas', 'ListServiceQuotas')).toBe('servicequotas:ListServiceQuotas');
     expect(iamActionsFor('@aws-sdk/client-cloudwatch', 'PutMetricAlarm')).toEqual(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource']);
     expect(iamActionsFor('@aws-sdk/client-application-auto-scaling', 'RegisterScalableTarget')).toContain('iam:CreateServiceLinkedRole');
     expect(iamActionsFor('@aws-sdk/client-dynamodb', 'GetItem')).toEqual(['dynamodb:GetItem']);

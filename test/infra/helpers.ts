@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { RolloutConfigInput } from '../../lambdas/shared/config';
 import { parseRolloutConfig } from '../../lambdas/shared/config';
-import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../../lambdas/steps';
+import { EVENT_HANDLERS, RECONCILER_STEP, ROLLOUT_STEPS } from '../../lambdas/steps';
 import { BlueGreenDeploymentStack, type BlueGreenDeploymentStackProps } from '../../lib/blue-green-deployment-stack';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -111,9 +111,15 @@ export function grantKey(grant: Grant): string {
   return `${grant.action} on ${grant.resource}${grant.condition ? ` if ${grant.condition}` : ''}`;
 }
 
-/** The logical id of a step's or event handler's function (found by its description, which lambdas/steps.ts sets). */
+/** Every function the stack creates, by handler directory: the rollout steps, the event handlers, the reconciler's function. */
+export const ALL_FUNCTION_DIRS: readonly string[] = [...ROLLOUT_STEPS, ...EVENT_HANDLERS, RECONCILER_STEP].map((fn) => fn.dir);
+
+/**
+ * The logical id of a step's, event handler's or the reconciler's function (found by its description, which
+ * lambdas/steps.ts sets).
+ */
 export function functionLogicalId(template: Template, dir: string): string {
-  const step = [...ROLLOUT_STEPS, ...EVENT_HANDLERS].find((s) => s.dir === dir);
+  const step = [...ROLLOUT_STEPS, ...EVENT_HANDLERS, RECONCILER_STEP].find((s) => s.dir === dir);
   if (!step) throw new Error(`unknown step or event handler ${dir}`);
   const matches = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
     ([, resource]) => (resource as { Properties: { Description?: string } }).Properties.Description === step.description,

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Token } from 'aws-cdk-lib';
 import { parseRolloutConfig, targetsFromEnvironment, TARGETS_ENV, type RolloutConfigInput } from '../../lambdas/shared/config';
 import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
-import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../../lambdas/steps';
+import { SWEEPER_DRY_RUN_ENV, SWEEPER_MIN_AGE_SECONDS_ENV } from '../../lambdas/shared/sweeper-config';
+import { RECONCILER_STEP, ROLLOUT_STEPS } from '../../lambdas/steps';
 import { ARTIFACTS_BUCKET_ENV } from '../../lambdas/shared/artifacts';
 import {
   compactRolloutConfig,
@@ -9,8 +11,10 @@ import {
   lambdaEnvironmentSize,
   rolloutEnvironment,
 } from '../../lib/rollout-functions';
+import { RECONCILE_ASL_PATH } from '../../lib/rollout-reconciler';
 import { lambdaTaskTimeouts, WAIT_FOR_TASK_TOKEN_LAMBDA_TIMEOUT_SECONDS } from '../../lib/rollout-state-machine';
 import {
+  ALL_FUNCTION_DIRS,
   artifactsBucketLogicalId,
   expectedGrants,
   functionLogicalId,
@@ -27,13 +31,14 @@ import {
 const { stack, template } = synthStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
 const functionProps = (dir: string) => resources[functionLogicalId(template, dir)].Properties;
-/** Every function: the rollout steps, then the event handlers. */
-const FUNCTION_DIRS = [...ROLLOUT_STEPS, ...EVENT_HANDLERS].map((fn) => fn.dir);
+/** Every function: the rollout steps, then the event handlers, then the reconciler's function. */
+const FUNCTION_DIRS = ALL_FUNCTION_DIRS;
 const tableLogicalId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
-/** The definitions the state machines run (one per target), as deployed: substitutions still as placeholders. */
-const deployedDefinitions = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map(
-  (sm) => JSON.parse((sm as { Properties: { DefinitionString: string } }).Properties.DefinitionString) as { States: Record<string, any> },
-);
+/** The definitions the rollout state machines run (one per target), as deployed: substitutions still as placeholders. */
+const deployedDefinitions = stack.rollout.targets.map(({ stateMachine }) => {
+  const id = (stack.resolve(stateMachine.stateMachineArn) as { Ref: string }).Ref;
+  return JSON.parse(resources[id].Properties.DefinitionString as string) as { States: Record<string, any> };
+});
 
 const ENDPOINTS = [sagemakerArn('endpoint/fraud-detector-prod'), sagemakerArn('endpoint/churn-prod')];
 const ANY_ENDPOINT_CONFIG = sagemakerArn('endpoint-config/*');
@@ -52,7 +57,20 @@ const PAYLOAD_OBJECTS = [
 ];
 const VALIDATION_ARTIFACTS = `\${${artifactsBucketLogicalId(template)}.Arn}/validation/*`;
 const STEPS_WITH_ARTIFACTS_BUCKET = ['validate-batch', 'judge-validation'];
-const FUNCTIONS_WITH_ROLLOUTS_TABLE = ['arm-alarms', 'check-step', 'watch-step', 'release-rollout', 'on-alarm'];
+const FUNCTIONS_WITH_ROLLOUTS_TABLE = [
+  'lock-endpoint',
+  'arm-alarms',
+  'hold-blue-capacity',
+  'check-step',
+  'watch-step',
+  'release-rollout',
+  'on-alarm',
+  'reconcile-rollout',
+  'sweep-resources',
+];
+/** The functions that find a lock by something else than its endpoint: a Scan of the (small) table. */
+const FUNCTIONS_SCANNING_ROLLOUTS_TABLE = ['reconcile-rollout', 'sweep-resources'];
+const ANY_ENDPOINT = sagemakerArn('endpoint/*');
 const ROLLOUTS_TABLE = `\${${tableLogicalId}.Arn}`;
 const ROLLOUT_ALARMS = 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:sagemaker-blue-green-*';
 const AUTO_SCALING_SERVICE_LINKED_ROLE =
@@ -72,6 +90,9 @@ const PASSED_TO_SAGEMAKER = { StringEquals: { 'iam:PassedToService': 'sagemaker.
 /** The alarm dead-letter queue, where Lambda sends on-alarm's failed invocations (with on-alarm's role). */
 const alarmDeadLetterQueueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('AlarmRollbackTrigger'))!;
 const ALARM_DEAD_LETTER_QUEUE = `\${${alarmDeadLetterQueueId}.Arn}`;
+/** The sweeper dead-letter queue, where Lambda sends sweep-resources' failed runs (with sweep-resources' role). */
+const sweeperDeadLetterQueueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('Sweeper'))!;
+const SWEEPER_DEAD_LETTER_QUEUE = `\${${sweeperDeadLetterQueueId}.Arn}`;
 /** Service grants of a function (logs and X-Ray are checked separately), sorted. */
 const serviceGrants = (dir: string): string[] =>
   grantsOfStep(template, dir)
@@ -93,8 +114,10 @@ function aslTasks(definition: { States: Record<string, any> }): Array<Record<str
 }
 
 describe('each rollout function', () => {
-  test('there is one function per step and event handler, and no other', () => {
+  test("there is one function per step and event handler, plus the reconciler's, and no other", () => {
+    expect(FUNCTION_DIRS).toEqual(expect.arrayContaining(['lock-endpoint', 'check-capacity', 'sweep-resources', 'reconcile-rollout']));
     template.resourceCountIs('AWS::Lambda::Function', FUNCTION_DIRS.length);
+    expect(new Set(FUNCTION_DIRS.map((dir) => functionLogicalId(template, dir))).size).toBe(FUNCTION_DIRS.length);
   });
 
   test.each(FUNCTION_DIRS)('%s runs Node 22 on arm64 with 256 MB, X-Ray and its own handler', (dir) => {
@@ -111,6 +134,7 @@ describe('each rollout function', () => {
     const expectedKeys = [TARGETS_ENV, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'];
     if (STEPS_WITH_ARTIFACTS_BUCKET.includes(dir)) expectedKeys.push(ARTIFACTS_BUCKET_ENV);
     if (FUNCTIONS_WITH_ROLLOUTS_TABLE.includes(dir)) expectedKeys.push(ROLLOUTS_TABLE_ENV);
+    if (dir === 'sweep-resources') expectedKeys.push(SWEEPER_DRY_RUN_ENV, SWEEPER_MIN_AGE_SECONDS_ENV);
     expect(Object.keys(variables).sort()).toEqual(expectedKeys.sort());
     // The handlers read it back with the same schema: defaults applied, round trip exact.
     expect(targetsFromEnvironment(variables as Record<string, string>)).toEqual(parseRolloutConfig(TEST_CONFIG));
@@ -136,6 +160,14 @@ describe('each rollout function', () => {
     }
   });
 
+  test('sweep-resources, and only it, gets the sweeper settings: by default not a dry run, and only what is a day old', () => {
+    for (const dir of FUNCTION_DIRS) {
+      const variables = functionProps(dir).Environment.Variables as Record<string, unknown>;
+      const settings = [variables[SWEEPER_DRY_RUN_ENV], variables[SWEEPER_MIN_AGE_SECONDS_ENV]];
+      expect([dir, settings]).toEqual([dir, dir === 'sweep-resources' ? ['false', '86400'] : [undefined, undefined]]);
+    }
+  });
+
   test.each(FUNCTION_DIRS)('%s logs to its own log group with a retention', (dir) => {
     const logGroupId = functionProps(dir).LoggingConfig.LogGroup.Ref as string;
     expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
@@ -153,6 +185,7 @@ describe('each rollout function', () => {
 
   test.each(ROLLOUT_STEPS)('$dir times out no later than every Task that invokes it in any target\'s state machine', (step) => {
     expect(deployedDefinitions).toHaveLength(2);
+    expect(deployedDefinitions.map((d) => d.States['Resolve rollout']?.Type)).toEqual(['Task', 'Task']);
     const tasks = deployedDefinitions.flatMap(aslTasks).filter((task) => task.Parameters?.FunctionName === `\${${step.substitution}}`);
     expect(tasks.length).toBeGreaterThan(0);
     // A waitForTaskToken Task's timeout bounds the wait for the token; its Lambda only announces the wait.
@@ -175,8 +208,23 @@ describe('each rollout function', () => {
     expect(functionProps('on-alarm').Timeout).toBe(120);
   });
 
+  test('sweep-resources, which no Task bounds, gets Lambda\'s longest timeout (900 s)', () => {
+    expect(functionProps('sweep-resources').Timeout).toBe(900);
+  });
+
+  test("reconcile-rollout times out with its Task in reconcile.asl.json (and no rollout state machine invokes it)", () => {
+    const reconcileTasks = aslTasks(JSON.parse(readFileSync(RECONCILE_ASL_PATH, 'utf8'))).filter(
+      (task) => task.Parameters?.FunctionName === `\${${RECONCILER_STEP.substitution}}`,
+    );
+    expect(reconcileTasks).toHaveLength(1);
+    expect(functionProps('reconcile-rollout').Timeout).toBe(reconcileTasks[0].TimeoutSeconds);
+    expect(deployedDefinitions.flatMap(aslTasks).filter((task) => task.Parameters?.FunctionName === `\${${RECONCILER_STEP.substitution}}`)).toEqual([]);
+  });
+
   test('on-alarm is retried by Lambda at most twice within 10 minutes, then recorded in the alarm dead-letter queue', () => {
-    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')) as Array<{ Properties: Record<string, any> }>;
+    const configs = (Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')) as Array<{ Properties: Record<string, any> }>).filter(
+      (config) => config.Properties.FunctionName.Ref === functionLogicalId(template, 'on-alarm'),
+    );
     expect(configs).toHaveLength(1);
     expect(configs[0].Properties).toEqual({
       FunctionName: { Ref: functionLogicalId(template, 'on-alarm') },
@@ -214,14 +262,21 @@ describe('RolloutFunctions API', () => {
     expect(() => stack.functions.functionFor('deploy-everything')).toThrow(/No rollout function for "deploy-everything"/);
   });
 
-  test('functions lists the steps only (what the state machines invoke); eventHandlers the event handlers', () => {
+  test("functions lists the steps only (what the state machines invoke); eventHandlers the event handlers; reconcileFunction the reconciler's", () => {
     expect(stack.functions.functions.map((fn) => stack.resolve(fn.functionArn))).toEqual(
       ROLLOUT_STEPS.map((step) => ({ 'Fn::GetAtt': [functionLogicalId(template, step.dir), 'Arn'] })),
     );
     expect(stack.functions.eventHandlers.map((fn) => stack.resolve(fn.functionArn))).toEqual([
       { 'Fn::GetAtt': [functionLogicalId(template, 'on-alarm'), 'Arn'] },
+      { 'Fn::GetAtt': [functionLogicalId(template, 'sweep-resources'), 'Arn'] },
     ]);
     expect(stack.functions.functionFor('on-alarm')).toBe(stack.functions.eventHandlers[0]);
+    expect(stack.functions.functionFor('sweep-resources')).toBe(stack.functions.eventHandlers[1]);
+    expect(stack.resolve(stack.functions.reconcileFunction.functionArn)).toEqual({ 'Fn::GetAtt': [functionLogicalId(template, 'reconcile-rollout'), 'Arn'] });
+    expect(stack.functions.functionFor('reconcile-rollout')).toBe(stack.functions.reconcileFunction);
+    // Neither the reconciler's function nor an event handler is a step the rollout state machines invoke.
+    expect(stack.functions.functions).not.toContain(stack.functions.reconcileFunction);
+    expect(Object.keys(stack.functions.substitutions)).not.toContain(RECONCILER_STEP.substitution);
   });
 });
 
@@ -250,8 +305,26 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test('check-endpoint only describes the configured endpoints', () => {
-    expect(serviceGrants('check-endpoint')).toEqual(expectedGrants(['sagemaker:DescribeEndpoint'], ENDPOINTS).sort());
+  test('lock-endpoint only puts, reads and deletes items of the table (the endpoint\'s lock)', () => {
+    expect(serviceGrants('lock-endpoint')).toEqual(expectedGrants(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'], [ROLLOUTS_TABLE]).sort());
+  });
+
+  test('check-capacity reads quotas and every endpoint, deletes only endpoint configs this system tagged', () => {
+    expect(serviceGrants('check-capacity')).toEqual(
+      [
+        ...expectedGrants(['servicequotas:ListServiceQuotas', 'sagemaker:ListEndpoints'], ['*']),
+        // Read-only on every endpoint: the quota counts the account's instances, whoever's endpoint runs them.
+        ...expectedGrants(['sagemaker:DescribeEndpoint'], [ANY_ENDPOINT]),
+        ...expectedGrants(['sagemaker:DescribeEndpointConfig', 'sagemaker:ListTags'], [ANY_ENDPOINT_CONFIG]),
+        ...expectedGrants(['sagemaker:DeleteEndpointConfig'], [ANY_ENDPOINT_CONFIG], RESOURCE_TAGGED),
+      ].sort(),
+    );
+  });
+
+  test('check-endpoint only describes the configured endpoints and endpoint configs', () => {
+    expect(serviceGrants('check-endpoint')).toEqual(
+      [...expectedGrants(['sagemaker:DescribeEndpoint'], ENDPOINTS), ...expectedGrants(['sagemaker:DescribeEndpointConfig'], [ANY_ENDPOINT_CONFIG])].sort(),
+    );
   });
 
   test('smoke-check only invokes the configured endpoints and reads the payload sources', () => {
@@ -332,22 +405,23 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test('arm-alarms creates and tags only alarms named with the prefix, describes alarms, and puts/reads items of the table', () => {
+  test('arm-alarms creates and tags only alarms named with the prefix, describes alarms, and updates/reads items of the table (no put)', () => {
     expect(serviceGrants('arm-alarms')).toEqual(
       [
         ...expectedGrants(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], [ROLLOUT_ALARMS]),
         ...expectedGrants(['cloudwatch:DescribeAlarms'], ['*']),
-        ...expectedGrants(['dynamodb:PutItem', 'dynamodb:GetItem'], [ROLLOUTS_TABLE]),
+        ...expectedGrants(['dynamodb:UpdateItem', 'dynamodb:GetItem'], [ROLLOUTS_TABLE]),
       ].sort(),
     );
   });
 
-  test('hold-blue-capacity describes and re-registers scalable targets (with what registration takes), nothing else', () => {
+  test('hold-blue-capacity describes and re-registers scalable targets (with what registration takes) and records the hold in the table', () => {
     expect(serviceGrants('hold-blue-capacity')).toEqual(
       [
         ...autoScaling('DescribeScalableTargets', 'RegisterScalableTarget'),
         ...REGISTRATION_GRANTS,
         ...expectedGrants(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'], ENDPOINTS),
+        ...expectedGrants(['dynamodb:UpdateItem'], [ROLLOUTS_TABLE]),
       ].sort(),
     );
   });
@@ -391,6 +465,51 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
+  test('reconcile-rollout has what restore-blue, delete-resources and release-rollout have, plus a Scan of the table, nothing else', () => {
+    expect(serviceGrants('reconcile-rollout')).toEqual(
+      [
+        // restore-blue's
+        ...expectedGrants(
+          ['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'],
+          ENDPOINTS,
+        ),
+        ...expectedGrants(['sagemaker:UpdateEndpoint'], [...ENDPOINTS, ANY_ENDPOINT_CONFIG]),
+        ...expectedGrants(['sagemaker:DeleteEndpoint'], ENDPOINTS, RESOURCE_TAGGED),
+        ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS),
+        ...autoScaling('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget', 'RegisterScalableTarget'),
+        ...REGISTRATION_GRANTS,
+        // delete-resources' (its DescribeEndpoint and DescribeEndpointConfig are above already)
+        ...expectedGrants(['sagemaker:DescribeModel'], [ANY_MODEL]),
+        ...expectedGrants(['sagemaker:ListTags'], [ANY_ENDPOINT_CONFIG, ANY_MODEL]),
+        ...expectedGrants(['sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], [ANY_ENDPOINT_CONFIG, ANY_MODEL], RESOURCE_TAGGED),
+        // release-rollout's, with a Scan to find the execution's lock by its ARN
+        ...expectedGrants(['cloudwatch:DeleteAlarms'], [ROLLOUT_ALARMS]),
+        ...expectedGrants(['cloudwatch:DescribeAlarms'], ['*']),
+        ...expectedGrants(['dynamodb:Scan', 'dynamodb:DeleteItem'], [ROLLOUTS_TABLE]),
+      ].sort(),
+    );
+  });
+
+  test('sweep-resources lists and reads what it may sweep, deletes only what this system tagged, scans the table', () => {
+    expect(serviceGrants('sweep-resources')).toEqual(
+      [
+        ...expectedGrants(['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'], ['*']),
+        ...expectedGrants(['sagemaker:DescribeEndpoint'], [ANY_ENDPOINT]),
+        ...expectedGrants(['sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeModel', 'sagemaker:ListTags'], [ANY_ENDPOINT_CONFIG, ANY_MODEL]),
+        ...expectedGrants(['sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], [ANY_ENDPOINT_CONFIG, ANY_MODEL], RESOURCE_TAGGED),
+        // Removing a stray variant: a config without it (tagged as ours), then the endpoint moves to it.
+        ...expectedGrants(['sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'], [ANY_ENDPOINT_CONFIG], REQUEST_TAGGED),
+        ...expectedGrants(['sagemaker:UpdateEndpoint'], [...ENDPOINTS, ANY_ENDPOINT_CONFIG]),
+        ...autoScaling('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget'),
+        ...expectedGrants(['cloudwatch:DescribeAlarms'], ['*']),
+        ...expectedGrants(['cloudwatch:ListTagsForResource', 'cloudwatch:DeleteAlarms'], [ROLLOUT_ALARMS]),
+        ...expectedGrants(['dynamodb:Scan'], [ROLLOUTS_TABLE]),
+        // Lambda sends the sweeper's failed runs to the sweeper dead-letter queue with this role.
+        ...expectedGrants(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [SWEEPER_DEAD_LETTER_QUEUE]),
+      ].sort(),
+    );
+  });
+
   test('delete-resources deletes models and endpoint configs only when this system tagged them', () => {
     expect(serviceGrants('delete-resources')).toEqual(
       [
@@ -415,7 +534,7 @@ describe('policy invariants across all functions', () => {
     expect(offending).toEqual([]);
   });
 
-  test('the only "*" resources are actions that cannot be scoped: X-Ray, DescribeAlarms, Auto Scaling, SendTaskFailure', () => {
+  test('the only "*" resources are actions that cannot be scoped: X-Ray, DescribeAlarms, Auto Scaling, SendTaskFailure, quota and SageMaker listings', () => {
     const onStar = allStepGrants().filter((g) => g.resource === '*');
     expect(new Set(onStar.map((g) => g.action))).toEqual(
       new Set([
@@ -429,37 +548,58 @@ describe('policy invariants across all functions', () => {
         'application-autoscaling:DeleteScalingPolicy',
         'application-autoscaling:DeregisterScalableTarget',
         'states:SendTaskFailure',
+        'servicequotas:ListServiceQuotas',
+        'sagemaker:ListEndpoints',
+        'sagemaker:ListEndpointConfigs',
+        'sagemaker:ListModels',
       ]),
     );
     // ...and only the functions whose handlers call them.
-    expect([...new Set(onStar.filter((g) => g.action === 'states:SendTaskFailure').map((g) => g.dir))]).toEqual(['on-alarm']);
+    const dirsOf = (action: string) => new Set(onStar.filter((g) => g.action === action).map((g) => g.dir));
+    expect(dirsOf('states:SendTaskFailure')).toEqual(new Set(['on-alarm']));
+    expect(dirsOf('servicequotas:ListServiceQuotas')).toEqual(new Set(['check-capacity']));
+    expect(dirsOf('sagemaker:ListEndpoints')).toEqual(new Set(['check-capacity', 'sweep-resources']));
+    expect(dirsOf('sagemaker:ListEndpointConfigs')).toEqual(new Set(['sweep-resources']));
+    expect(dirsOf('sagemaker:ListModels')).toEqual(new Set(['sweep-resources']));
     expect(new Set(onStar.filter((g) => g.action.startsWith('application-autoscaling:')).map((g) => g.dir))).toEqual(
-      new Set(['hold-blue-capacity', 'scale-green', 'retire-blue', 'restore-blue']),
+      new Set(['hold-blue-capacity', 'scale-green', 'retire-blue', 'restore-blue', 'reconcile-rollout', 'sweep-resources']),
     );
+    // No condition narrows them: they are exactly what the acknowledged wildcard reasons cover.
+    expect(onStar.filter((g) => g.condition !== '')).toEqual([]);
   });
 
-  test('CloudWatch writes touch only alarms named with the prefix: created by arm-alarms, deleted by release-rollout', () => {
-    const writes = allStepGrants().filter((g) => g.action.startsWith('cloudwatch:') && g.action !== 'cloudwatch:DescribeAlarms');
-    expect(writes.map((g) => `${g.dir} ${g.action} ${g.resource} ${g.condition}`).sort()).toEqual(
+  test('CloudWatch writes and tag reads touch only alarms named with the prefix: created by arm-alarms, deleted by the release, the reconciler and the sweeper', () => {
+    const grants = allStepGrants().filter((g) => g.action.startsWith('cloudwatch:') && g.action !== 'cloudwatch:DescribeAlarms');
+    expect(grants.map((g) => `${g.dir} ${g.action} ${g.resource} ${g.condition}`).sort()).toEqual(
       [
         `arm-alarms cloudwatch:PutMetricAlarm ${ROLLOUT_ALARMS} `,
         `arm-alarms cloudwatch:TagResource ${ROLLOUT_ALARMS} `,
         `release-rollout cloudwatch:DeleteAlarms ${ROLLOUT_ALARMS} `,
+        `reconcile-rollout cloudwatch:DeleteAlarms ${ROLLOUT_ALARMS} `,
+        `sweep-resources cloudwatch:DeleteAlarms ${ROLLOUT_ALARMS} `,
+        `sweep-resources cloudwatch:ListTagsForResource ${ROLLOUT_ALARMS} `,
       ].sort(),
     );
   });
 
-  test('DynamoDB grants are item operations on the active-rollouts table only (no index, no scan, no query)', () => {
+  test('DynamoDB grants are item operations on the active-rollouts table only (no index, no query); only the reconciler and the sweeper scan it', () => {
     const grants = allStepGrants().filter((g) => g.action.startsWith('dynamodb:'));
     expect(new Set(grants.map((g) => g.resource))).toEqual(new Set([ROLLOUTS_TABLE]));
     expect(new Set(grants.map((g) => g.dir))).toEqual(new Set(FUNCTIONS_WITH_ROLLOUTS_TABLE));
-    expect(new Set(grants.map((g) => g.action))).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect(new Set(grants.map((g) => g.action))).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan']),
+    );
+    expect(new Set(grants.filter((g) => g.action === 'dynamodb:Scan').map((g) => g.dir))).toEqual(new Set(FUNCTIONS_SCANNING_ROLLOUTS_TABLE));
+    // Only lock-endpoint creates a lock (a conditional put): every other function changes or deletes an existing one.
+    expect(new Set(grants.filter((g) => g.action === 'dynamodb:PutItem').map((g) => g.dir))).toEqual(new Set(['lock-endpoint']));
   });
 
   test('iam:CreateServiceLinkedRole only for Auto Scaling\'s SageMaker role, only by the functions that register scalable targets', () => {
     const grants = allStepGrants().filter((g) => g.action === 'iam:CreateServiceLinkedRole');
     expect(grants.map((g) => `${g.dir} ${g.resource} ${g.condition}`).sort()).toEqual(
-      ['hold-blue-capacity', 'scale-green', 'restore-blue'].map((dir) => `${dir} ${AUTO_SCALING_SERVICE_LINKED_ROLE} ${JSON.stringify(FOR_SAGEMAKER_AUTO_SCALING)}`).sort(),
+      ['hold-blue-capacity', 'scale-green', 'restore-blue', 'reconcile-rollout']
+        .map((dir) => `${dir} ${AUTO_SCALING_SERVICE_LINKED_ROLE} ${JSON.stringify(FOR_SAGEMAKER_AUTO_SCALING)}`)
+        .sort(),
     );
   });
 
@@ -483,7 +623,17 @@ describe('policy invariants across all functions', () => {
 
   test('endpoint-level mutations touch only the configured endpoints (ARNs lowercased)', () => {
     const endpointGrants = allStepGrants().filter((g) => g.resource.includes(':endpoint/'));
-    expect(new Set(endpointGrants.map((g) => g.resource))).toEqual(new Set(ENDPOINTS));
+    expect(new Set(endpointGrants.map((g) => g.resource))).toEqual(new Set([...ENDPOINTS, ANY_ENDPOINT]));
+    const mutations = endpointGrants.filter((g) => !isReadOnly(g.action));
+    expect(mutations.length).toBeGreaterThan(0);
+    expect(new Set(mutations.map((g) => g.resource))).toEqual(new Set(ENDPOINTS));
+  });
+
+  test('every endpoint (endpoint/*) is only described, and only by the capacity check and the sweeper', () => {
+    const onAnyEndpoint = allStepGrants().filter((g) => g.resource === ANY_ENDPOINT);
+    expect(onAnyEndpoint.map((g) => `${g.dir} ${g.action} ${g.condition}`).sort()).toEqual(
+      ['check-capacity sagemaker:DescribeEndpoint ', 'sweep-resources sagemaker:DescribeEndpoint '].sort(),
+    );
   });
 
   test('S3 writes go only to validation/ of the artifacts bucket, by validate-batch and judge-validation', () => {

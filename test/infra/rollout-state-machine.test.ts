@@ -5,10 +5,10 @@ import aslValidator from 'asl-validator';
 import { Match } from 'aws-cdk-lib/assertions';
 import { parseRolloutConfig, type RolloutConfigInput } from '../../lambdas/shared/config';
 import { ConfigurationError } from '../../lambdas/shared/errors';
-import { EVENT_HANDLERS, ROLLOUT_STEPS } from '../../lambdas/steps';
+import { ROLLOUT_STEPS } from '../../lambdas/steps';
 import { aslPlaceholders, assertExecutionTimeoutFits, assertSubstitutionsMatch, rolloutDefinitions } from '../../lib/rollout-state-machine';
 import { executionTimeoutSeconds, expandTrafficSteps, MAX_EXECUTION_SECONDS, readRolloutTemplate } from '../../state-machines/rollout-definition';
-import { ASL_PATH, flatten, functionLogicalId, grantsOfRole, grantKey, synthStack, TEST_CONFIG } from './helpers';
+import { ALL_FUNCTION_DIRS, ASL_PATH, flatten, functionLogicalId, grantsOfRole, grantKey, synthStack, TEST_CONFIG } from './helpers';
 
 const { stack, template } = synthStack();
 const config = parseRolloutConfig(TEST_CONFIG);
@@ -16,7 +16,11 @@ const resources = template.toJSON().Resources as Record<string, { Type: string; 
 const aslText = readFileSync(ASL_PATH, 'utf8');
 
 type StateMachine = { Properties: Record<string, any> };
-const stateMachines = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')) as Array<[string, StateMachine]>;
+const reconcilerId = (stack.resolve(stack.reconciler.stateMachine.stateMachineArn) as { Ref: string }).Ref;
+/** The rollout state machines (one per target): every state machine of the stack but the reconciler's (rollout-reconciler.test.ts). */
+const stateMachines = (Object.entries(template.findResources('AWS::StepFunctions::StateMachine')) as Array<[string, StateMachine]>).filter(
+  ([id]) => id !== reconcilerId,
+);
 /** The logical id and resource of a group's state machine, found through the construct (stateMachineFor). */
 function stateMachineOf(group: string): [string, StateMachine] {
   const id = (stack.resolve(stack.rollout.stateMachineFor(group).stateMachineArn) as { Ref: string }).Ref;
@@ -60,11 +64,18 @@ describe('one rollout state machine per target', () => {
     expect(Object.keys(canary).length).toBeGreaterThan(Object.keys(allAtOnce).length);
   });
 
-  test('TimeoutSeconds is what the policy allows to wait plus a day: 188400 s (defaults), 191580 s (bake 60, 10% canary baking 120 s)', () => {
-    // 86400 approval + 600 bake + 600 rollback window + 4 x 3600 endpoint updates + 86400 margin
-    expect(definitionOf('Fraud-Detector').TimeoutSeconds).toBe(188_400);
-    // 86400 approval + 120 step bake + 60 bake + 600 rollback window + 5 x 3600 endpoint updates + 86400 margin
-    expect(definitionOf('churn-model').TimeoutSeconds).toBe(191_580);
+  test('TimeoutSeconds is what the policy allows to wait plus a day: 199200 s (defaults), 202380 s (bake 60, 10% canary baking 120 s)', () => {
+    // 10800 queue for the endpoint lock + 86400 approval + 600 bake + 600 rollback window + 4 x 3600 endpoint updates + 86400 margin
+    expect(definitionOf('Fraud-Detector').TimeoutSeconds).toBe(199_200);
+    // 10800 queue + 86400 approval + 120 step bake + 60 bake + 600 rollback window + 5 x 3600 endpoint updates + 86400 margin
+    expect(definitionOf('churn-model').TimeoutSeconds).toBe(202_380);
+  });
+
+  test('a longer queue for the endpoint lock lengthens the execution timeout by as much', () => {
+    const queued = parseRolloutConfig({ targets: [{ ...TEST_CONFIG.targets[0]!, policy: { ...TEST_CONFIG.targets[0]!.policy, queue: { maxWaitSeconds: 20_000 } } }] });
+    const [definition] = rolloutDefinitions(queued, ASL_PATH);
+    expect(definition!.timeoutSeconds).toBe(199_200 - 10_800 + 20_000);
+    expect(definition!.definition.TimeoutSeconds).toBe(definition!.timeoutSeconds);
   });
 
   test('the comment names the group, the endpoint and the steps, before the template comment', () => {
@@ -131,7 +142,7 @@ describe('one rollout state machine per target', () => {
     );
   });
 
-  test("each one's role may invoke exactly the step functions, unqualified, and never the alarm handler", () => {
+  test("each one's role may invoke exactly the step functions, unqualified, and never an event handler or the reconciler's function", () => {
     const roles = new Set(stateMachines.map(([, sm]) => sm.Properties.RoleArn['Fn::GetAtt'][0]));
     expect(roles.size).toBe(2);
     for (const roleId of roles) {
@@ -139,7 +150,9 @@ describe('one rollout state machine per target', () => {
       expect(invokes.map(grantKey).sort()).toEqual(
         ROLLOUT_STEPS.map((s) => `lambda:InvokeFunction on \${${functionLogicalId(template, s.dir)}.Arn}`).sort(),
       );
-      expect(invokes.map((g) => g.resource)).not.toContain(`\${${functionLogicalId(template, 'on-alarm')}.Arn}`);
+      for (const dir of ['on-alarm', 'sweep-resources', 'reconcile-rollout']) {
+        expect(invokes.map((g) => g.resource)).not.toContain(`\${${functionLogicalId(template, dir)}.Arn}`);
+      }
     }
   });
 
@@ -214,8 +227,8 @@ describe('placeholders and substitutions must match', () => {
   });
 });
 
-test('the stack has one log group per function plus the one encrypted execution log group', () => {
-  template.resourceCountIs('AWS::Logs::LogGroup', ROLLOUT_STEPS.length + EVENT_HANDLERS.length + 1);
+test('the stack has one log group per function (the reconciler\'s included) plus the one encrypted execution log group', () => {
+  template.resourceCountIs('AWS::Logs::LogGroup', ALL_FUNCTION_DIRS.length + 1);
   expect(Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: Match.anyValue() } }))).toHaveLength(1);
 });
 
@@ -229,6 +242,7 @@ describe('the execution timeout', () => {
     endpointUpdateTimeoutSeconds: 14_400,
     traffic: { mode: 'LINEAR', linearStepPercent: 5, stepBakeSeconds: 86_400 },
     validation: { approvalTimeoutSeconds: 604_800 },
+    queue: { maxWaitSeconds: 86_400 },
   };
 
   test('is computed per target from its own policy and steps (rolloutDefinitions)', () => {
@@ -244,12 +258,12 @@ describe('the execution timeout', () => {
     expect(JSON.parse(definitions[1]!.aslText)).toEqual(definitions[1]!.definition);
   });
 
-  test('the longest waits the policy schema allows (20 linear steps of a day, a week of approval) stay below the one-year maximum', () => {
+  test('the longest waits the policy schema allows (20 linear steps of a day, a week of approval, a day in the queue) stay below the one-year maximum', () => {
     const longestConfig = parseRolloutConfig(withPolicy(longest));
     const [, churn] = rolloutDefinitions(longestConfig, ASL_PATH);
     expect(churn!.stepPercents).toHaveLength(20);
-    // 604800 + 19 x 86400 + 86400 + 86400 + 23 x 14400 + 86400 margin
-    expect(churn!.timeoutSeconds).toBe(2_836_800);
+    // 86400 queue + 604800 + 19 x 86400 + 86400 + 86400 + 23 x 14400 + 86400 margin
+    expect(churn!.timeoutSeconds).toBe(2_923_200);
     expect(churn!.timeoutSeconds).toBeLessThan(MAX_EXECUTION_SECONDS);
     expect(() => synthStack({ config: longestConfig })).not.toThrow();
   });
@@ -259,7 +273,7 @@ describe('the execution timeout', () => {
     // Exactly one second short of the maximum with the margin: accepted, and what Step Functions gets.
     const fits = { ...policy, validation: { approvalTimeoutSeconds: MAX_EXECUTION_SECONDS - 86_400 - 1 } };
     expect(assertExecutionTimeoutFits(fits, [100], 'targets[1] (churn-model)')).toBe(MAX_EXECUTION_SECONDS - 1);
-    const tooLong = { ...policy, traffic: { stepBakeSeconds: 40_000_000 }, validation: { approvalTimeoutSeconds: 604_800 } };
+    const tooLong = { ...policy, traffic: { stepBakeSeconds: 40_000_000 }, validation: { approvalTimeoutSeconds: 604_800 }, queue: { maxWaitSeconds: 10_800 } };
     let error: unknown;
     try {
       assertExecutionTimeoutFits(tooLong, [10, 100], 'targets[1] (churn-model)');
@@ -269,7 +283,7 @@ describe('the execution timeout', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe(
       "targets[1] (churn-model).policy: the rollout's waits plus a day of margin reach Step Functions' longest execution (31536000 s, one year): " +
-        'validation.approvalTimeoutSeconds (604800) + 1 x traffic.stepBakeSeconds (40000000) + bakeSeconds (0) + rollbackWindowSeconds (0) + ' +
+        'queue.maxWaitSeconds (10800) + validation.approvalTimeoutSeconds (604800) + 1 x traffic.stepBakeSeconds (40000000) + bakeSeconds (0) + rollbackWindowSeconds (0) + ' +
         '5 x endpointUpdateTimeoutSeconds (0) + a day of margin. An execution stopped by its timeout restores nothing: shorten these waits or use fewer traffic steps.',
     );
   });

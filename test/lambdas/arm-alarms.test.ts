@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/arm-alarms';
 import { armAlarms } from '../../lambdas/arm-alarms/arm';
@@ -8,25 +8,39 @@ import { rolloutAlarmInputs } from '../../lambdas/shared/alarms';
 import { AlarmPolicySchema } from '../../lambdas/shared/config';
 import type { StepLogger } from '../../lambdas/shared/logger';
 import { ROLLOUTS_TABLE_ENV, type ActiveRollout } from '../../lambdas/shared/rollout-record';
-import { activeRecord, alarmsIn, conditionFailed, OWN_ALARMS, recordItem, ROLLOUTS_TABLE, serveAlarms, type FakeAlarm } from './support/alarm-steps';
+import { activeRecord, alarmsIn, OWN_ALARMS, ROLLOUTS_TABLE, serveAlarms, type FakeAlarm } from './support/alarm-steps';
 import { BLUE, DEPLOYMENT_ID, ENDPOINT, EXECUTION_ARN, INLINE_PAYLOADS, makeFirstDeploymentPlan, makePlan, NAMES, PACKAGE_ARN } from './support/fixtures';
+import { serveRolloutsTable, type RolloutsTable } from './support/rollouts-table';
 
 const cloudWatch = mockClient(CloudWatchClient);
 const dynamo = mockClient(DynamoDBClient);
 
 const withExisting = (...names: string[]) => makePlan({ alarms: AlarmPolicySchema.parse({ existingAlarmNames: names }) });
 
-/** The rollout arm-alarms registered (the `rollout` attribute of its PutItem). */
+/** The rollout arm-alarms registered (the `rollout` attribute its UpdateItem set on the lock). */
 function registered(): ActiveRollout {
-  const put = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input;
-  return JSON.parse(put.Item!.rollout!.S!) as ActiveRollout;
+  const update = dynamo.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+  return JSON.parse(update.ExpressionAttributeValues![':rollout']!.S!) as ActiveRollout;
+}
+
+/** The endpoint's lock as "Lock endpoint" leaves it for `deploymentId` (the attributes the condition reads). */
+function lockItem(deploymentId = DEPLOYMENT_ID, executionArn = EXECUTION_ARN): Record<string, AttributeValue> {
+  return {
+    endpointName: { S: ENDPOINT },
+    deploymentId: { S: deploymentId },
+    executionArn: { S: executionArn },
+    modelPackageArn: { S: PACKAGE_ARN },
+    lockedAt: { S: '2025-03-01T10:00:00.000Z' },
+    expiresAt: { N: '1741000000' },
+    plan: { S: JSON.stringify(makePlan()) },
+  };
 }
 
 beforeEach(() => {
   cloudWatch.reset();
   dynamo.reset();
   cloudWatch.on(PutMetricAlarmCommand).resolves({});
-  dynamo.on(PutItemCommand).resolves({});
+  dynamo.on(UpdateItemCommand).resolves({});
   process.env[ROLLOUTS_TABLE_ENV] = ROLLOUTS_TABLE;
 });
 
@@ -50,12 +64,16 @@ describe('arm-alarms', () => {
     // No existing alarms in the policy: nothing to check.
     expect(cloudWatch).not.toHaveReceivedCommand(DescribeAlarmsCommand);
 
-    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
-    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
+    // Registered on the endpoint's lock, which must be this rollout's; never a new item.
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: ROLLOUTS_TABLE,
-      ConditionExpression: 'attribute_not_exists(endpointName)',
-      Item: expect.objectContaining({ endpointName: { S: ENDPOINT }, deploymentId: { S: DEPLOYMENT_ID }, executionArn: { S: EXECUTION_ARN } }),
+      Key: { endpointName: { S: ENDPOINT } },
+      UpdateExpression: 'SET #rollout = :rollout',
+      ConditionExpression: 'deploymentId = :deploymentId',
+      ExpressionAttributeValues: expect.objectContaining({ ':deploymentId': { S: DEPLOYMENT_ID } }),
     });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
     const rollout = registered();
     expect(rollout).toEqual({
       endpointName: ENDPOINT,
@@ -77,7 +95,7 @@ describe('arm-alarms', () => {
   test('the alarms exist before the record that lets an alarm event find the rollout', async () => {
     const order: string[] = [];
     cloudWatch.on(PutMetricAlarmCommand).callsFake((input: { AlarmName?: string }) => (order.push(`alarm ${input.AlarmName}`), {}));
-    dynamo.on(PutItemCommand).callsFake(() => (order.push('record'), {}));
+    dynamo.on(UpdateItemCommand).callsFake(() => (order.push('record'), {}));
     await handler({ plan: makePlan() });
     expect(order).toEqual([...OWN_ALARMS.map((name) => `alarm ${name}`), 'record']);
   });
@@ -120,7 +138,7 @@ describe('arm-alarms', () => {
       armAlarms({ plan: withExisting('fraud-prod-p50') }, { cloudWatch: new CloudWatchClient({}), dynamo: new DynamoDBClient({}), table: ROLLOUTS_TABLE, logger }),
     ).resolves.toEqual({ alarmNames: [...OWN_ALARMS, 'fraud-prod-p50'] });
     expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('"fraud-prod-p50" (ALARM (simulated reason))'), { alarmNames: ['fraud-prod-p50'] });
-    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });
 
   test('first deployment: no blue in the record', async () => {
@@ -132,21 +150,40 @@ describe('arm-alarms', () => {
     expect(rollout.greenVariantName).toBe(NAMES.greenVariantName);
   });
 
-  test('a retried call (record already this rollout\'s): succeeds, alarms put again', async () => {
-    dynamo.on(PutItemCommand).rejects(conditionFailed());
-    dynamo.on(GetItemCommand).resolves({ Item: recordItem(activeRecord()) });
+  test('registered on this rollout\'s lock; a retried call succeeds, alarms put again, the lock keeps its watch', async () => {
+    const table: RolloutsTable = new Map([[ENDPOINT, lockItem()]]);
+    serveRolloutsTable(dynamo, table);
     await expect(handler({ plan: makePlan() })).resolves.toEqual({ alarmNames: OWN_ALARMS });
-    expect(cloudWatch).toHaveReceivedCommandTimes(PutMetricAlarmCommand, 3);
+    const watch = { S: JSON.stringify({ taskToken: 'token-1', step: '10%', since: '2025-03-01T10:20:00.000Z' }) };
+    table.set(ENDPOINT, { ...table.get(ENDPOINT)!, watch });
+
+    await expect(handler({ plan: makePlan() })).resolves.toEqual({ alarmNames: OWN_ALARMS });
+    expect(cloudWatch).toHaveReceivedCommandTimes(PutMetricAlarmCommand, 6);
+    const item = table.get(ENDPOINT)!;
+    expect({ ...item, rollout: undefined }).toEqual({ ...lockItem(), watch, rollout: undefined });
+    expect(JSON.parse(item.rollout!.S!)).toEqual({ ...activeRecord(), createdAt: expect.any(String) });
   });
 
-  test('another rollout holds the endpoint: EndpointNotReady naming its execution', async () => {
-    dynamo.on(PutItemCommand).rejects(conditionFailed());
-    const other = activeRecord({ deploymentId: '99999999', executionArn: `${EXECUTION_ARN}-other` });
-    dynamo.on(GetItemCommand).resolves({ Item: recordItem(other) });
+  test('another rollout holds the endpoint: EndpointNotReady naming its execution; its lock untouched', async () => {
+    const other = lockItem('99999999', `${EXECUTION_ARN}-other`);
+    const table: RolloutsTable = new Map([[ENDPOINT, other]]);
+    serveRolloutsTable(dynamo, table);
     await expect(handler({ plan: makePlan() })).rejects.toMatchObject({
       name: 'EndpointNotReady',
-      message: expect.stringContaining(`deployment 99999999, execution ${EXECUTION_ARN}-other`),
+      message: expect.stringContaining(`deployment 99999999, execution ${EXECUTION_ARN}-other, model package ${PACKAGE_ARN}`),
     });
+    expect(table.get(ENDPOINT)).toEqual(other);
+  });
+
+  test('no lock (released, or expired and deleted): EndpointNotReady, no record created', async () => {
+    const table: RolloutsTable = new Map();
+    serveRolloutsTable(dynamo, table);
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({
+      name: 'EndpointNotReady',
+      message: expect.stringMatching(new RegExp(`^Endpoint ${ENDPOINT} is not locked by this rollout \\(deployment ${DEPLOYMENT_ID}\\)`)),
+    });
+    expect(table.size).toBe(0);
+    expect(dynamo).toHaveReceivedCommandWith(GetItemCommand, { TableName: ROLLOUTS_TABLE, Key: { endpointName: { S: ENDPOINT } }, ConsistentRead: true });
   });
 
   test('no table configured: ConfigurationError, nothing created', async () => {

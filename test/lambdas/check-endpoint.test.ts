@@ -1,11 +1,22 @@
 import 'aws-sdk-client-mock-jest';
-import { DescribeEndpointCommand, SageMakerClient, type EndpointStatus } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, SageMakerClient, type EndpointStatus, type ProductionVariant } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/check-endpoint';
-import { BLUE, describedEndpoint, ENDPOINT, errors, NAMES, serviceError } from './support/fixtures';
+import { INSUFFICIENT_CAPACITY_REASON } from '../../rehearsal/sim/faults';
+import { BLUE, BLUE_CONFIG_VARIANT, describedEndpoint, describedEndpointConfig, ENDPOINT, errors, NAMES, serviceError } from './support/fixtures';
 
 const sageMaker = mockClient(SageMakerClient);
 const EXPECTED = NAMES.transitionEndpointConfigName;
+const HEALTH_CHECK_REASON = 'The primary container for production variant v7 did not pass the ping health check. Please check CloudWatch logs for this endpoint.';
+/** Green on a fallback type, as check-capacity chose it. */
+const GREEN_CONFIG_VARIANT: ProductionVariant = {
+  VariantName: NAMES.greenVariantName,
+  ModelName: NAMES.greenModelName,
+  InstanceType: 'ml.g5.2xlarge',
+  InitialInstanceCount: 2,
+  InitialVariantWeight: 0,
+};
+const TRANSITION_CONFIG = describedEndpointConfig(EXPECTED, [{ ...BLUE_CONFIG_VARIANT, InitialInstanceCount: 3 }, GREEN_CONFIG_VARIANT]);
 
 /** Input as the ASL builds it, for an update requested `secondsAgo` seconds ago. */
 const input = (secondsAgo = 60, timeoutSeconds = 3600) => ({
@@ -60,15 +71,60 @@ describe('check-endpoint', () => {
       describedEndpoint({
         configName: BLUE.endpointConfigName,
         variants: [{ name: BLUE.variantName }],
-        failureReason: 'Unable to provision requested ML compute capacity. Please retry using a different ML instance type.',
+        failureReason: HEALTH_CHECK_REASON,
       }),
     );
     await expect(handler(input())).rejects.toMatchObject({
       name: 'EndpointUpdateRolledBack',
       message:
         `SageMaker rolled the update back: endpoint ${ENDPOINT} is InService on config ${BLUE.endpointConfigName}, ` +
-        `not the requested ${EXPECTED}. FailureReason: Unable to provision requested ML compute capacity. Please retry using a different ML instance type.`,
+        `not the requested ${EXPECTED}. FailureReason: ${HEALTH_CHECK_REASON}`,
     });
+    // Not a capacity reason: the requested config is not even looked at.
+    expect(sageMaker).not.toHaveReceivedCommand(DescribeEndpointConfigCommand);
+  });
+
+  test('green\'s provisioning rolled back for capacity: CapacityUnavailable naming green\'s instance type and the reason', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(
+      describedEndpoint({ configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName }], failureReason: INSUFFICIENT_CAPACITY_REASON }),
+    );
+    sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: EXPECTED }).resolves(TRANSITION_CONFIG);
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'CapacityUnavailable',
+      message:
+        `SageMaker could not provision 2 x ml.g5.2xlarge for variant ${NAMES.greenVariantName} on endpoint ${ENDPOINT}: ` +
+        `the update to config ${EXPECTED} rolled back (InService on ${BLUE.endpointConfigName}). FailureReason: ${INSUFFICIENT_CAPACITY_REASON}`,
+    });
+  });
+
+  test('another update rolled back for capacity (blue\'s removal adds no variant): EndpointUpdateRolledBack, not retried on another type', async () => {
+    const finalConfig = NAMES.finalEndpointConfigName;
+    sageMaker.on(DescribeEndpointCommand).resolves(
+      describedEndpoint({
+        configName: EXPECTED,
+        variants: [{ name: BLUE.variantName, currentWeight: 0 }, { name: NAMES.greenVariantName }],
+        failureReason: INSUFFICIENT_CAPACITY_REASON,
+      }),
+    );
+    sageMaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: finalConfig }).resolves(
+      describedEndpointConfig(finalConfig, [{ ...GREEN_CONFIG_VARIANT, InitialVariantWeight: 1 }]),
+    );
+    await expect(handler({ ...input(), expectedEndpointConfigName: finalConfig })).rejects.toMatchObject({ name: 'EndpointUpdateRolledBack' });
+  });
+
+  test('a capacity rollback whose requested config is gone: EndpointUpdateRolledBack', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(
+      describedEndpoint({ configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName }], failureReason: INSUFFICIENT_CAPACITY_REASON }),
+    );
+    sageMaker.on(DescribeEndpointConfigCommand).rejects(errors.endpointConfigNotFound(EXPECTED));
+    await expect(handler(input())).rejects.toMatchObject({ name: 'EndpointUpdateRolledBack' });
+  });
+
+  test('a first deployment whose creation failed for capacity: EndpointUpdateFailed (the endpoint is deleted, not retried)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(
+      describedEndpoint({ status: 'Failed', configName: NAMES.finalEndpointConfigName, variants: [], failureReason: INSUFFICIENT_CAPACITY_REASON }),
+    );
+    await expect(handler({ ...input(), expectedEndpointConfigName: NAMES.finalEndpointConfigName })).rejects.toMatchObject({ name: 'EndpointUpdateFailed' });
   });
 
   test('rolled back without a FailureReason: says so', async () => {

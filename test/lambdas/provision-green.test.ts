@@ -170,9 +170,30 @@ describe('provision-green beside blue', () => {
     expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointCommand);
   });
 
-  test('a quota error propagates with its name', async () => {
-    sageMaker.on(UpdateEndpointCommand).rejects(serviceError('ResourceLimitExceeded', 'The account-level service limit ml.g5.xlarge for endpoint usage is 2 Instances'));
-    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'ResourceLimitExceeded' });
+  test('UpdateEndpoint refused by the quota: CapacityUnavailable naming green\'s type and the refusal (the next type is tried)', async () => {
+    const limit =
+      "The account-level service limit 'ml.g5.xlarge for endpoint usage' is 4 Instances, with current utilization of 3 Instances and a request delta of 2 Instances.";
+    sageMaker.on(UpdateEndpointCommand).rejects(serviceError('ResourceLimitExceeded', limit));
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({
+      name: 'CapacityUnavailable',
+      message: `UpdateEndpoint refused green's 2 x ml.g5.xlarge on endpoint ${ENDPOINT}: ResourceLimitExceeded: ${limit}`,
+    });
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 1);
+  });
+
+  test('a fallback instance type chosen by the capacity check is what green\'s variant asks for', async () => {
+    const plan = makePlan();
+    await handler({ plan: { ...plan, green: { ...plan.green, instanceType: 'ml.g5.2xlarge', fallbackInstanceTypes: ['ml.g5.2xlarge'] } } });
+    const variants = sageMaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input.ProductionVariants!;
+    expect(variants.map((v) => [v.VariantName, v.InstanceType])).toEqual([
+      [BLUE.variantName, 'ml.g5.xlarge'],
+      [NAMES.greenVariantName, 'ml.g5.2xlarge'],
+    ]);
+  });
+
+  test('other UpdateEndpoint errors propagate unchanged', async () => {
+    sageMaker.on(UpdateEndpointCommand).rejects(serviceError('ThrottlingException'));
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 });
 
@@ -214,6 +235,15 @@ describe('provision-green on a first deployment', () => {
     });
     expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointCommand);
     expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  });
+
+  test('CreateEndpoint refused by the quota: CapacityUnavailable (the next type is tried)', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    sageMaker.on(CreateEndpointCommand).rejects(serviceError('ResourceLimitExceeded', "The account-level service limit 'ml.g5.xlarge for endpoint usage' is 0 Instances"));
+    await expect(handler({ plan: makeFirstDeploymentPlan() })).rejects.toMatchObject({
+      name: 'CapacityUnavailable',
+      message: expect.stringMatching(/^CreateEndpoint refused green's 2 x ml\.g5\.xlarge on endpoint fraud-detector-prod: ResourceLimitExceeded: .* is 0 Instances$/),
+    });
   });
 
   test('CreateEndpoint racing our own earlier attempt: "already existing" on our config is accepted', async () => {

@@ -126,7 +126,16 @@ describe('resolve-rollout: plans', () => {
         modelDataDownloadTimeoutInSeconds: 1200,
         containerStartupHealthCheckTimeoutInSeconds: 600,
       },
-      policy: { bakeSeconds: 3600, stepBakeSeconds: 300, rollbackWindowSeconds: 600, endpointUpdateTimeoutSeconds: 3600, pollIntervalSeconds: 30 },
+      policy: {
+        bakeSeconds: 3600,
+        stepBakeSeconds: 300,
+        rollbackWindowSeconds: 600,
+        endpointUpdateTimeoutSeconds: 3600,
+        pollIntervalSeconds: 30,
+        // The queue's defaults: wait up to 3 hours for the endpoint's lock, trying every minute.
+        lockWaitSeconds: 10_800,
+        lockPollSeconds: 60,
+      },
       // The target's defaults: all at once, and the default alarm policy.
       traffic: { mode: 'ALL_AT_ONCE', stepPercents: [100] },
       alarms: AlarmPolicySchema.parse({}),
@@ -139,6 +148,12 @@ describe('resolve-rollout: plans', () => {
     expect(sageMaker).toHaveReceivedCommandWith(DescribeEndpointConfigCommand, { EndpointConfigName: BLUE.endpointConfigName });
     expect(sentCommands().every((name) => name.startsWith('Describe'))).toBe(true);
     expect(s3.calls()).toHaveLength(0);
+  });
+
+  test("the target's queue policy is carried in the plan for \"Lock endpoint\"", async () => {
+    useTargets(targetsWithPolicy({ queue: { maxWaitSeconds: 0, pollSeconds: 15 } }));
+    const plan = await handler(input());
+    expect(plan.policy).toMatchObject({ lockWaitSeconds: 0, lockPollSeconds: 15 });
   });
 
   test('a first deployment when the endpoint does not exist', async () => {
@@ -304,12 +319,13 @@ describe('resolve-rollout: rejects', () => {
     await expect(handler(input())).rejects.toMatchObject({ name: 'ConfigurationError' });
   });
 
-  test('a package that does not exist', async () => {
+  test('a package that does not exist: ModelPackageInvalid naming the ARN, before the endpoint is read', async () => {
     sageMaker.on(DescribeModelPackageCommand).rejects(errors.modelPackageNotFound());
     await expect(handler(input())).rejects.toMatchObject({
       name: 'ModelPackageInvalid',
       message: `Model package ${PACKAGE_ARN} does not exist.`,
     });
+    expect(sentCommands()).toEqual(['DescribeModelPackageCommand']);
   });
 
   test('a package no longer approved (a stale event)', async () => {
@@ -338,33 +354,57 @@ describe('resolve-rollout: rejects', () => {
       { InferenceSpecification: { Containers: [{ Image: IMAGE }], SupportedRealtimeInferenceInstanceTypes: ['ml.m5.xlarge' as const] } },
       /does not support instance type ml\.g5\.xlarge.*ml\.m5\.xlarge/,
     ],
-  ])('an undeployable package (%#) with ModelPackageInvalid naming what is wrong', async (overrides, message) => {
+  ])('an undeployable package (%#) with ModelPackageInvalid naming the package and what is wrong, before the endpoint is read', async (overrides, message) => {
     sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage(overrides));
-    await expect(handler(input())).rejects.toMatchObject({ name: 'ModelPackageInvalid', message: expect.stringMatching(message) });
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'ModelPackageInvalid',
+      message: expect.stringMatching(new RegExp(`^Model package ${PACKAGE_ARN}[: ].*${message.source}`)),
+    });
+    expect(sentCommands()).toEqual(['DescribeModelPackageCommand']);
   });
 
   test.each([
-    ['Updating', undefined, /is Updating, not InService/],
-    ['Failed', 'CapacityError: Unable to provision requested ML compute capacity', /is Failed \(FailureReason: CapacityError: Unable to provision/],
-    ['SystemUpdating', undefined, /is SystemUpdating/],
-  ] as const)('an endpoint that is %s', async (status, failureReason, message) => {
+    ['Failed', 'CapacityError: Unable to provision requested ML compute capacity'],
+    ['Failed', undefined],
+    ['SystemUpdating', undefined],
+    ['Deleting', undefined],
+    ['OutOfService', undefined],
+    ['UpdateRollbackFailed', 'Rollback failed: the previous variant could not be restored'],
+  ] as const)('an endpoint that is %s (FailureReason %s): EndpointNotReady naming the status, read calls only', async (status, failureReason) => {
     sageMaker.on(DescribeEndpointCommand).resolves(
       describedEndpoint({ status, failureReason, configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName }] }),
     );
-    await expect(handler(input())).rejects.toMatchObject({ name: 'EndpointNotReady', message: expect.stringMatching(message) });
+    const reason = failureReason ? ` \\(FailureReason: ${failureReason.replace(/[()]/g, '\\$&')}\\)` : '';
+    await expect(handler(input())).rejects.toMatchObject({
+      name: 'EndpointNotReady',
+      message: expect.stringMatching(new RegExp(`^Endpoint ${ENDPOINT} is ${status}${reason}, not InService`)),
+    });
+    expect(sentCommands()).toEqual(['DescribeModelPackageCommand', 'DescribeEndpointCommand']);
   });
 
-  test('an endpoint with two live variants, naming them', async () => {
+  test.each([
+    ['Updating', 'is Updating'],
+    ['RollingBack', 'is RollingBack'],
+    ['Creating', 'is Creating'],
+  ] as const)('an endpoint that is %s (settling: another rollout changes it) is planned as busy, without blue, for the queue', async (status, reason) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(describedEndpoint({ status, configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName }] }));
+    const plan = await handler(input());
+    expect(plan.endpointBusy).toBe(`endpoint ${ENDPOINT} ${reason}`);
+    expect(plan.blue).toBeUndefined();
+    expect(plan.firstDeployment).toBe(false);
+    expect(sentCommands()).toEqual(['DescribeModelPackageCommand', 'DescribeEndpointCommand']);
+  });
+
+  test('an endpoint with two live variants (another rollout\'s green beside blue) is planned as busy, naming them', async () => {
     sageMaker.on(DescribeEndpointCommand).resolves(
       describedEndpoint({
         configName: 'fraud-detector-prod-v6-0a1b2c3d-bg',
         variants: [{ name: BLUE.variantName, currentWeight: 1 }, { name: 'v5-99887766', currentWeight: 0 }],
       }),
     );
-    await expect(handler(input())).rejects.toMatchObject({
-      name: 'EndpointNotReady',
-      message: expect.stringMatching(/2 production variants \(v6-0a1b2c3d \(weight 1\), v5-99887766 \(weight 0\)\)/),
-    });
+    const plan = await handler(input());
+    expect(plan.endpointBusy).toMatch(/serves 2 variants \(v6-0a1b2c3d \(weight 1\), v5-99887766 \(weight 0\)\): another rollout is in progress/);
+    expect(plan.blue).toBeUndefined();
   });
 
   test.each([

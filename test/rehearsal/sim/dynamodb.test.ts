@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EndpointNotReady } from '../../../lambdas/shared/errors';
 import {
+  acquireEndpointLock,
   deleteActiveRollout,
   getActiveRollout,
   putActiveRollout,
@@ -22,6 +23,7 @@ import {
   type ActiveRollout,
 } from '../../../lambdas/shared/rollout-record';
 import { SimulatedAws } from '../../../rehearsal/sim/world';
+import { makePlan } from '../../lambdas/support/fixtures';
 import { drive, driveError, installClock, type FakeClock } from './helpers';
 
 const TABLE = 'active-rollouts';
@@ -315,6 +317,17 @@ describe("the project's active-rollout record", () => {
   };
 
   test('registration is exclusive per endpoint, watch and rollback request are conditional, deletion is guarded', async () => {
+    // Arming needs the endpoint's lock, taken first (by "Lock endpoint").
+    const lock = {
+      endpointName: rollout.endpointName,
+      deploymentId: rollout.deploymentId,
+      executionArn: rollout.executionArn,
+      modelPackageArn: rollout.modelPackageArn,
+      lockedAt: '2026-01-01T09:00:00.000Z',
+      expiresAt: 1_767_300_000,
+      plan: makePlan({ deploymentId: rollout.deploymentId }),
+    };
+    expect(await send(acquireEndpointLock(dynamo, TABLE, lock, 1_767_258_000))).toMatchObject({ acquired: true });
     await send(putActiveRollout(dynamo, TABLE, rollout));
     // Idempotent for the same deployment; refused for another.
     await send(putActiveRollout(dynamo, TABLE, rollout));

@@ -3,7 +3,7 @@
  * encoded as the services encode them (error type header, JSON error bodies, Readable bodies).
  */
 import { Readable } from 'node:stream';
-import { ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
+import { ListTrainingJobsCommand } from '@aws-sdk/client-sagemaker';
 import { HttpRequest, type HttpResponse } from '@smithy/protocol-http';
 import { readBody } from '../../../rehearsal/sim/transport';
 import { SimulatedAws, isMutatingOperation } from '../../../rehearsal/sim/world';
@@ -99,7 +99,7 @@ describe('SageMaker (awsJson1_1) responses', () => {
   });
 
   test('an operation the simulation does not implement, or no X-Amz-Target, is an UnknownOperationException', async () => {
-    const unknown = await answer(sageMakerRequest('ListEndpoints', '{}'));
+    const unknown = await answer(sageMakerRequest('ListTrainingJobs', '{}'));
     expect([unknown.response.statusCode, unknown.json.__type]).toEqual([400, 'UnknownOperationException']);
     const untargeted = await answer(sageMakerRequest(undefined, '{}'));
     expect(untargeted.json.__type).toBe('UnknownOperationException');
@@ -107,7 +107,7 @@ describe('SageMaker (awsJson1_1) responses', () => {
 
   test('through the SDK, an unimplemented operation fails with UnknownOperationException', async () => {
     const { sagemaker } = harness();
-    const error = await driveError(clock, sagemaker.send(new ListEndpointsCommand({})));
+    const error = await driveError(clock, sagemaker.send(new ListTrainingJobsCommand({})));
     expect(error.name).toBe('UnknownOperationException');
   });
 

@@ -1,0 +1,42 @@
+/**
+ * "Reconcile endpoint": after a rollout execution failed, timed out or was stopped without its failure path,
+ * one level-triggered step per call (NOTHING_TO_DO, WAIT, DONE, KEPT_GREEN, BLUE_UNHEALTHY) towards the state
+ * the failure path would have left: blue restored, green removed, alarms deleted, the endpoint's lock released.
+ */
+import {
+  autoScalingClient,
+  cloudWatchClient,
+  dynamoDbClient,
+  s3Client,
+  sageMakerClient,
+  sageMakerRuntimeClient,
+} from '../shared/aws-clients';
+import { createLogger, logFailures, setInvocationLogKeys } from '../shared/logger';
+import { parseInput } from '../shared/plan';
+import { findLockByExecution, rolloutsTableName } from '../shared/rollout-record';
+import { reconcile, ReconcileRolloutInputSchema, STEP, type ReconcileResult } from './reconcile';
+
+const logger = createLogger(STEP);
+
+export const handler = async (event: unknown): Promise<ReconcileResult> => {
+  setInvocationLogKeys(logger, {});
+  return logFailures(logger, async () => {
+    const input = parseInput(ReconcileRolloutInputSchema, event, STEP);
+    setInvocationLogKeys(logger, { executionArn: input.event.detail.executionArn });
+    const dynamo = dynamoDbClient();
+    const table = rolloutsTableName();
+    const result = await reconcile(input, {
+      findLock: (executionArn) => findLockByExecution(dynamo, table, executionArn),
+      sageMaker: sageMakerClient(),
+      autoScaling: autoScalingClient(),
+      runtime: sageMakerRuntimeClient(),
+      s3: s3Client(),
+      cloudWatch: cloudWatchClient(),
+      dynamo,
+      table,
+      logger,
+    });
+    logger.info(`Reconcile: ${result.action}`, { reconcile: result });
+    return result;
+  });
+};

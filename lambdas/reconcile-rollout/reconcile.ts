@@ -1,0 +1,240 @@
+/**
+ * "Reconcile endpoint": after a rollout execution ended FAILED, TIMED_OUT or ABORTED without its failure path (a
+ * state-machine timeout, a console Stop, an uncatchable runtime error), puts the endpoint back the way the
+ * failure path would have. The reconciler state machine (state-machines/reconcile.asl.json) calls this in a Wait
+ * loop; each call looks at the world and does at most one step (level-triggered), so it is safe to run twice and
+ * two reconcilers of the same event may overlap:
+ * - NOTHING_TO_DO: the execution holds no endpoint lock. The lock is taken before any change, so it changed
+ *   nothing, or it (or another reconciler) already cleaned up and released.
+ * - WAIT: SageMaker is busy, or a restore step (weights back, back to blue's config, deletion of an endpoint a
+ *   first deployment created) was just requested.
+ * - DONE: blue serves as before (or there was nothing to restore); green's configs and model are deleted, the
+ *   rollout's alarms and its lock released.
+ * - KEPT_GREEN: the execution stopped after "Remove blue variant": green serves alone, the promotion completed.
+ *   Nothing is rolled back; blue's retired config and model and the transition config are deleted, the lock
+ *   released.
+ * - BLUE_UNHEALTHY: green carries traffic that blue cannot take back: traffic stays on green, the alarms and the
+ *   lock are released, and an operator must act.
+ * The restore itself is restore-blue's logic, not a copy: RollbackFailed (an endpoint that changed outside the
+ * rollout, or one that cannot be restored) propagates, and the lock is kept for the operator.
+ */
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DescribeEndpointOutput, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { z } from 'zod';
+import { deleteResources, type DeleteResourcesResult } from '../delete-resources/delete';
+import { releaseRollout } from '../release-rollout/release';
+import { restoreBlue, RestoreBlueInputSchema, type RestoreBlueResult } from '../restore-blue/restore';
+import { BlueUnhealthy, ReconcileTimedOut } from '../shared/errors';
+import { executionEndedErrorName, ExecutionEndedEventSchema, type ExecutionEndedEvent } from '../shared/execution-events';
+import { failureMessage } from '../shared/failure';
+import { planLogKeys, type StepLogger } from '../shared/logger';
+import { parseInput, type RolloutPlan } from '../shared/plan';
+import type { EndpointLock } from '../shared/rollout-record';
+import { describeEndpointIfExists, ENDPOINT_IN_PROGRESS_STATUSES, endpointState } from '../shared/sagemaker';
+import { millisecondsSince, nowIso } from '../shared/time';
+
+export const STEP = 'reconcile-rollout';
+
+export const RECONCILE_ACTIONS = ['NOTHING_TO_DO', 'WAIT', 'DONE', 'KEPT_GREEN', 'BLUE_UNHEALTHY'] as const;
+export type ReconcileAction = (typeof RECONCILE_ACTIONS)[number];
+
+/** The shortest wait between two passes, whatever the plan's poll interval. */
+export const MIN_WAIT_SECONDS = 5;
+/** The reconcile loop ends in ReconcileTimedOut after this many times the plan's endpointUpdateTimeoutSeconds. */
+export const RECONCILE_TIMEOUT_FACTOR = 3;
+
+export { ReconcileTimedOut };
+
+export const ReconcileRolloutInputSchema = z.object({
+  /** The status change event, or what "Keep event" kept of it. */
+  event: ExecutionEndedEventSchema,
+  /** The previous call's result (`{}` on the first call); extra fields (waitSeconds, message) are ignored. */
+  previous: z
+    .looseObject({
+      action: z.string({ error: 'must be a string' }).optional(),
+      since: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }).optional(),
+      passes: z.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be >= 0').optional(),
+    })
+    .default({}),
+});
+export type ReconcileRolloutInput = z.infer<typeof ReconcileRolloutInputSchema>;
+
+export interface ReconcileResult {
+  readonly action: ReconcileAction;
+  /** How long the state machine waits before the next pass (meaningful with WAIT). */
+  readonly waitSeconds: number;
+  /** When reconciling began (the first call's time): the loop's bound counts from here. */
+  readonly since: string;
+  /** Calls so far, this one included. */
+  readonly passes: number;
+  /** What this call saw and did. */
+  readonly message: string;
+  /** The locked endpoint (absent with NOTHING_TO_DO). */
+  readonly endpointName?: string;
+}
+
+/** What the reconciler reads of the endpoint's lock: the plan the failure path needs and what "Hold blue's capacity" did. */
+export type ReconcilableLock = Pick<EndpointLock, 'endpointName' | 'deploymentId' | 'executionArn' | 'plan' | 'blueCapacity'>;
+
+export interface ReconcileRolloutDependencies {
+  /** The lock the execution holds, if any (`findLockByExecution` on the active-rollouts table). */
+  readonly findLock: (executionArn: string) => Promise<ReconcilableLock | undefined>;
+  readonly sageMaker: SageMakerClient;
+  readonly autoScaling: ApplicationAutoScalingClient;
+  /** Probes blue before traffic goes back to it. */
+  readonly runtime: SageMakerRuntimeClient;
+  /** Reads the probe's payload. */
+  readonly s3: S3Client;
+  /** Deletes the rollout's alarms. */
+  readonly cloudWatch: CloudWatchClient;
+  /** Deletes the lock (the active-rollouts table). */
+  readonly dynamo: DynamoDBClient;
+  readonly table: string;
+  readonly logger: StepLogger;
+}
+
+export async function reconcile(input: ReconcileRolloutInput, deps: ReconcileRolloutDependencies): Promise<ReconcileResult> {
+  const { detail } = input.event;
+  const { previous } = input;
+  const since = previous.since ?? nowIso();
+  const passes = (previous.passes ?? 0) + 1;
+  const execution = `Execution ${detail.executionArn} (${detail.status})`;
+
+  const lock = await deps.findLock(detail.executionArn);
+  if (!lock) {
+    const message =
+      previous.action === undefined
+        ? `Nothing to reconcile: ${execution} holds no endpoint lock: it changed nothing, or it cleaned up and released.`
+        : `Nothing left to reconcile: ${execution} no longer holds an endpoint lock (released by this or another reconciler).`;
+    return { action: 'NOTHING_TO_DO', waitSeconds: MIN_WAIT_SECONDS, since, passes, message };
+  }
+
+  // The lock's plan is re-validated: a record written by another version of the code must not be guessed at.
+  const restoreInput = parseInput(
+    RestoreBlueInputSchema,
+    {
+      plan: lock.plan,
+      failure: failureOf(input.event),
+      previous: { since, ...(previous.action !== undefined ? { action: previous.action } : {}) },
+      blueCapacity: lock.blueCapacity ?? { held: false },
+    },
+    STEP,
+  );
+  const { plan } = restoreInput;
+  deps.logger.info('The execution holds the endpoint lock: reconciling', { ...planLogKeys(plan), since, passes });
+  const answer = (action: ReconcileAction, message: string): ReconcileResult => ({
+    action,
+    waitSeconds: Math.max(MIN_WAIT_SECONDS, plan.policy.pollIntervalSeconds),
+    since,
+    passes,
+    message,
+    endpointName: plan.endpointName,
+  });
+
+  const limitSeconds = plan.policy.endpointUpdateTimeoutSeconds * RECONCILE_TIMEOUT_FACTOR;
+  if (millisecondsSince(since) / 1000 > limitSeconds) {
+    throw new ReconcileTimedOut(
+      `Endpoint ${plan.endpointName} was not reconciled within ${limitSeconds} s (${RECONCILE_TIMEOUT_FACTOR} x endpointUpdateTimeoutSeconds, ` +
+        `since ${since}, ${passes - 1} passes, last ${previous.action ?? 'none'}) after ${execution}. It still holds the endpoint's lock: ` +
+        'the endpoint needs an operator.',
+    );
+  }
+
+  // Stopped after "Remove blue variant": the promotion completed, green is kept.
+  if (!plan.firstDeployment) {
+    const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
+    if (endpoint && servesGreenAlone(endpoint, plan)) {
+      const cleanup = await deleteResources(
+        {
+          endpointName: plan.endpointName,
+          endpointConfigNames: [plan.blue?.endpointConfigName, plan.green.transitionEndpointConfigName].filter(isName),
+          modelNames: [plan.blue?.modelName].filter(isName),
+        },
+        deps,
+      );
+      await release(plan, deps);
+      return answer(
+        'KEPT_GREEN',
+        `${execution} ended after blue's removal: endpoint ${plan.endpointName} serves green ${plan.green.variantName} alone, the promotion ` +
+          `completed and is kept. ${cleanupSummary(cleanup)} The rollout's alarms and lock are released.`,
+      );
+    }
+    if (endpoint && updatingTowardsGreenAlone(endpoint, plan)) {
+      return answer('WAIT', `Waiting: ${endpointState(endpoint)}, moving to green ${plan.green.variantName} alone (blue's removal).`);
+    }
+  }
+
+  let restored: RestoreBlueResult;
+  try {
+    restored = await restoreBlue(restoreInput, deps);
+  } catch (error) {
+    if (!(error instanceof BlueUnhealthy)) throw error;
+    await release(plan, deps);
+    return answer(
+      'BLUE_UNHEALTHY',
+      `${error.message} Endpoint ${plan.endpointName}: green ${plan.green.variantName} keeps serving and stays provisioned; the rollout's ` +
+        'alarms and lock are released. An operator must act: repair blue and move traffic back, or promote green.',
+    );
+  }
+  if (restored.action === 'WAIT') return answer('WAIT', restored.message);
+  if (restored.action !== 'DONE') return answer('WAIT', `${restored.action}: ${restored.message}`);
+
+  const cleanup = await deleteResources(
+    {
+      endpointName: plan.endpointName,
+      endpointConfigNames: [plan.green.transitionEndpointConfigName, plan.green.finalEndpointConfigName],
+      modelNames: [plan.green.modelName],
+    },
+    deps,
+  );
+  await release(plan, deps);
+  return answer('DONE', `${restored.message} ${cleanupSummary(cleanup)} The rollout's alarms and lock are released.`);
+}
+
+/** What the failure path is told: `ExecutionAborted` etc., and why, on one line. */
+function failureOf(event: ExecutionEndedEvent): { Error: string; Cause: string } {
+  const { detail } = event;
+  const why = [detail.error, detail.cause ? failureMessage(detail.cause) : undefined].filter(isName).join(': ');
+  return {
+    Error: executionEndedErrorName(detail.status),
+    Cause: `Execution ${detail.executionArn} ended ${detail.status} without its failure path${why ? ` (${why})` : ''}.`,
+  };
+}
+
+/** The endpoint serves green as its only variant: blue was removed. */
+function servesGreenAlone(endpoint: DescribeEndpointOutput, plan: RolloutPlan): boolean {
+  const variants = endpoint.ProductionVariants ?? [];
+  return endpoint.EndpointStatus === 'InService' && variants.length === 1 && variants[0]?.VariantName === plan.green.variantName;
+}
+
+/**
+ * SageMaker is moving the endpoint to green alone (retire-blue's UpdateEndpoint to the final config), or is
+ * working on an endpoint that already runs green alone (a capacity change): its end decides, so wait.
+ */
+function updatingTowardsGreenAlone(endpoint: DescribeEndpointOutput, plan: RolloutPlan): boolean {
+  if (!ENDPOINT_IN_PROGRESS_STATUSES.has(endpoint.EndpointStatus ?? '')) return false;
+  const finalConfig = plan.green.finalEndpointConfigName;
+  const variants = endpoint.ProductionVariants ?? [];
+  return (
+    endpoint.PendingDeploymentSummary?.EndpointConfigName === finalConfig ||
+    endpoint.EndpointConfigName === finalConfig ||
+    (variants.length === 1 && variants[0]?.VariantName === plan.green.variantName)
+  );
+}
+
+/** Deletes the rollout's own alarms and its lock (only if the lock is still this deployment's). */
+async function release(plan: RolloutPlan, deps: ReconcileRolloutDependencies): Promise<void> {
+  await releaseRollout({ plan }, deps);
+}
+
+function cleanupSummary(cleanup: DeleteResourcesResult): string {
+  const deleted = cleanup.deleted.length ? `Deleted ${cleanup.deleted.join(', ')}.` : 'Nothing to delete.';
+  const retained = cleanup.retained.map((r) => `${r.name} (${r.reason})`);
+  return retained.length ? `${deleted} Kept ${retained.join(', ')}.` : deleted;
+}
+
+const isName = (value: string | null | undefined): value is string => typeof value === 'string' && value.length > 0;

@@ -1,0 +1,511 @@
+import 'aws-sdk-client-mock-jest';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient, DeleteAlarmsCommand, type DeleteAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  ListTagsCommand,
+  SageMakerClient,
+  UpdateEndpointCommand,
+  UpdateEndpointWeightsAndCapacitiesCommand,
+  type DeleteEndpointConfigCommandInput,
+  type DeleteModelCommandInput,
+  type EndpointStatus,
+  type Tag,
+  type UpdateEndpointCommandInput,
+  type UpdateEndpointWeightsAndCapacitiesCommandInput,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/reconcile-rollout';
+import { RECONCILE_TIMEOUT_FACTOR, type ReconcileResult } from '../../lambdas/reconcile-rollout/reconcile';
+import type { RolloutPlan } from '../../lambdas/shared/plan';
+import { acquireEndpointLock, recordBlueCapacityHold, ROLLOUTS_TABLE_ENV, type BlueCapacityHold } from '../../lambdas/shared/rollout-record';
+import { fakeAutoScaling, variantScalableTarget } from './support/autoscaling';
+import { alarmsIn, OWN_ALARMS, serveAlarms, type FakeAlarm } from './support/alarm-steps';
+import { modelError } from './support/endpoint';
+import { executionStatusChangeEvent, keptEvent } from './support/execution-event';
+import { SIMULATED_TABLE, simulateRolloutsTable, type SimulatedRolloutsTable } from './support/simulated-rollouts-table';
+import {
+  BLUE,
+  DEPLOYMENT_ID,
+  describedEndpoint,
+  describedEndpointConfig,
+  ENDPOINT,
+  errors,
+  EXECUTION_ARN,
+  makeFirstDeploymentPlan,
+  makePlan,
+  managedTags,
+  NAMES,
+  PACKAGE_ARN,
+  sageMakerArn,
+  type LiveVariant,
+} from './support/fixtures';
+
+const sageMaker = mockClient(SageMakerClient);
+const runtime = mockClient(SageMakerRuntimeClient);
+const aas = mockClient(ApplicationAutoScalingClient);
+const cloudWatch = mockClient(CloudWatchClient);
+
+// ---- A small SageMaker: one endpoint whose updates finish when the test says so, configs and models with tags.
+
+interface Live {
+  readonly status: EndpointStatus;
+  readonly configName: string;
+  readonly pendingConfigName?: string;
+  readonly variants: readonly LiveVariant[];
+  readonly tags: Tag[];
+}
+interface ConfigEntry {
+  readonly tags: Tag[];
+  readonly variants: ReadonlyArray<{ readonly name: string; readonly model: string; readonly weight: number }>;
+}
+let live: Live | undefined;
+/** What the endpoint becomes when SageMaker finishes the change in progress (undefined: deleted). */
+let settled: Live | undefined;
+let configs: Map<string, ConfigEntry>;
+let models: Map<string, Tag[]>;
+
+/** SageMaker finishes the update or deletion in progress. */
+function finish(): void {
+  live = settled;
+  settled = undefined;
+}
+
+const BLUE_OWNER = '0a1b2c3d';
+const blueEntry: ConfigEntry = { tags: managedTags(BLUE_OWNER), variants: [{ name: BLUE.variantName, model: BLUE.modelName, weight: 1 }] };
+const transitionEntry: ConfigEntry = {
+  tags: managedTags(),
+  variants: [
+    { name: BLUE.variantName, model: BLUE.modelName, weight: 1 },
+    { name: NAMES.greenVariantName, model: NAMES.greenModelName, weight: 0 },
+  ],
+};
+const finalEntry: ConfigEntry = { tags: managedTags(), variants: [{ name: NAMES.greenVariantName, model: NAMES.greenModelName, weight: 1 }] };
+
+/** Every resource of a rollout stopped during its canary: blue's (an earlier rollout's), the transition config, green's model. */
+function rolloutWorld(): void {
+  configs = new Map([
+    [BLUE.endpointConfigName, blueEntry],
+    [NAMES.transitionEndpointConfigName, transitionEntry],
+  ]);
+  models = new Map([
+    [BLUE.modelName, managedTags(BLUE_OWNER)],
+    [NAMES.greenModelName, managedTags()],
+  ]);
+}
+
+/** The endpoint at the 10% canary step: blue 9, green 1. */
+const atCanary = (): Live => ({
+  status: 'InService',
+  configName: NAMES.transitionEndpointConfigName,
+  variants: [
+    { name: BLUE.variantName, currentWeight: 9, currentInstanceCount: 3 },
+    { name: NAMES.greenVariantName, currentWeight: 1, currentInstanceCount: 2 },
+  ],
+  tags: [{ Key: 'team', Value: 'fraud' }],
+});
+/** After "Remove blue variant": green alone on the final config. */
+const greenAlone = (status: EndpointStatus = 'InService'): Live => ({
+  status,
+  configName: NAMES.finalEndpointConfigName,
+  variants: [{ name: NAMES.greenVariantName, currentWeight: 1, currentInstanceCount: 2 }],
+  tags: [{ Key: 'team', Value: 'fraud' }],
+});
+
+function serveSageMaker(): void {
+  const busyOrMissing = () => {
+    if (!live) throw errors.endpointNotFound();
+    if (live.status !== 'InService') throw errors.endpointBusy();
+  };
+  sageMaker.on(DescribeEndpointCommand).callsFake(() => {
+    if (!live) throw errors.endpointNotFound();
+    return describedEndpoint({ status: live.status, configName: live.configName, variants: live.variants, pendingConfigName: live.pendingConfigName });
+  });
+  sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).callsFake((input: UpdateEndpointWeightsAndCapacitiesCommandInput) => {
+    busyOrMissing();
+    const weights = new Map((input.DesiredWeightsAndCapacities ?? []).map((w) => [w.VariantName, w.DesiredWeight]));
+    settled = { ...live!, variants: live!.variants.map((v) => ({ ...v, currentWeight: weights.get(v.name) ?? v.currentWeight })) };
+    live = { ...live!, status: 'Updating' };
+    return { EndpointArn: sageMakerArn('endpoint', ENDPOINT) };
+  });
+  sageMaker.on(UpdateEndpointCommand).callsFake((input: UpdateEndpointCommandInput) => {
+    busyOrMissing();
+    const config = configs.get(input.EndpointConfigName!);
+    if (!config) throw errors.endpointConfigNotFound(input.EndpointConfigName!);
+    const counts = new Map(live!.variants.map((v) => [v.name, v.currentInstanceCount]));
+    settled = {
+      ...live!,
+      status: 'InService',
+      configName: input.EndpointConfigName!,
+      variants: config.variants.map((v) => ({ name: v.name, currentWeight: v.weight, currentInstanceCount: counts.get(v.name) ?? 1 })),
+    };
+    live = { ...live!, status: 'Updating', pendingConfigName: input.EndpointConfigName };
+    return { EndpointArn: sageMakerArn('endpoint', ENDPOINT) };
+  });
+  sageMaker.on(DeleteEndpointCommand).callsFake(() => {
+    if (!live) throw errors.endpointNotFound();
+    live = { ...live, status: 'Deleting' };
+    settled = undefined;
+    return {};
+  });
+  sageMaker.on(DescribeEndpointConfigCommand).callsFake(({ EndpointConfigName }: { EndpointConfigName: string }) => {
+    const config = configs.get(EndpointConfigName);
+    if (!config) throw errors.endpointConfigNotFound(EndpointConfigName);
+    return describedEndpointConfig(EndpointConfigName, config.variants.map((v) => ({ VariantName: v.name, ModelName: v.model, InitialVariantWeight: v.weight })));
+  });
+  sageMaker.on(DescribeModelCommand).callsFake(({ ModelName }: { ModelName: string }) => {
+    if (!models.has(ModelName)) throw errors.modelNotFound(ModelName);
+    return { ModelName, ModelArn: sageMakerArn('model', ModelName), CreationTime: new Date() };
+  });
+  sageMaker.on(ListTagsCommand).callsFake(({ ResourceArn }: { ResourceArn: string }) => {
+    const [, type, name] = /:(endpoint|endpoint-config|model)\/(.+)$/.exec(ResourceArn)!;
+    const byName = <T>(entries: Map<string, T>) => [...entries].find(([n]) => n.toLowerCase() === name)?.[1];
+    if (type === 'endpoint') return { Tags: live?.tags ?? [] };
+    return { Tags: type === 'model' ? (byName(models) ?? []) : (byName(configs)?.tags ?? []) };
+  });
+  sageMaker.on(DeleteEndpointConfigCommand).callsFake((input: DeleteEndpointConfigCommandInput) => {
+    if (!configs.delete(input.EndpointConfigName!)) throw errors.endpointConfigNotFound(input.EndpointConfigName!);
+    return {};
+  });
+  sageMaker.on(DeleteModelCommand).callsFake((input: DeleteModelCommandInput) => {
+    if (!models.delete(input.ModelName!)) throw errors.modelNotFound(input.ModelName!);
+    return {};
+  });
+}
+
+// ---- The rollout's alarms and its lock (the real lock record, on the simulated active-rollouts table).
+
+let alarms: Map<string, FakeAlarm>;
+let table: SimulatedRolloutsTable;
+
+function serveAlarmDeletes(): void {
+  serveAlarms(cloudWatch, alarms);
+  cloudWatch.on(DeleteAlarmsCommand).callsFake((input: DeleteAlarmsCommandInput) => {
+    for (const name of input.AlarmNames ?? []) alarms.delete(name);
+    return {};
+  });
+}
+
+/** The lock as "Lock endpoint" takes it for `plan`, with blue's capacity as "Hold blue's capacity" recorded it. */
+async function lockFor(plan: RolloutPlan, blueCapacity?: BlueCapacityHold): Promise<void> {
+  const dynamo = new DynamoDBClient({});
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const lock = {
+    endpointName: plan.endpointName,
+    deploymentId: plan.deploymentId,
+    executionArn: plan.executionArn,
+    modelPackageArn: PACKAGE_ARN,
+    lockedAt: new Date().toISOString(),
+    expiresAt: nowSeconds + 86_400,
+    plan,
+  };
+  const attempt = await acquireEndpointLock(dynamo, SIMULATED_TABLE, lock, nowSeconds);
+  if (!attempt.acquired) throw new Error('lockFor: the endpoint is already locked');
+  if (blueCapacity) await recordBlueCapacityHold(dynamo, SIMULATED_TABLE, plan.endpointName, plan.deploymentId, blueCapacity);
+  table.mock.resetHistory();
+}
+
+const lockHolder = () => table.item(ENDPOINT)?.deploymentId?.S;
+
+// ---- Calls as the reconciler state machine makes them.
+
+type Previous = Partial<Pick<ReconcileResult, 'action' | 'since' | 'passes' | 'waitSeconds' | 'message'>>;
+const call = (previous: Previous = {}, event: unknown = keptEvent('ABORTED')) => handler({ event, previous });
+
+/**
+ * Loops as the state machine does until an answer other than WAIT. SageMaker finishes an update or deletion
+ * during the second Wait after it began, so one pass sees the endpoint busy.
+ */
+async function reconcileUntilSettled(first: Previous = {}, maxPasses = 10): Promise<{ actions: string[]; last: ReconcileResult }> {
+  const actions: string[] = [];
+  let previous = first;
+  let busyWaits = 0;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    const result = await call(previous);
+    actions.push(result.action);
+    if (result.action !== 'WAIT') return { actions, last: result };
+    if (live?.status !== 'InService' && ++busyWaits === 2) {
+      finish();
+      busyWaits = 0;
+    }
+    previous = result;
+  }
+  throw new Error(`still WAIT after ${maxPasses} passes: ${actions.join(', ')}`);
+}
+
+const isoSecondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
+const expectNoEndpointChange = () => {
+  expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+  expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+  expect(sageMaker).not.toHaveReceivedCommand(DeleteEndpointCommand);
+};
+
+beforeEach(() => {
+  for (const mock of [sageMaker, runtime, aas, cloudWatch]) mock.reset();
+  table = simulateRolloutsTable();
+  process.env[ROLLOUTS_TABLE_ENV] = SIMULATED_TABLE;
+  live = undefined;
+  settled = undefined;
+  rolloutWorld();
+  alarms = alarmsIn('OK');
+  serveSageMaker();
+  serveAlarmDeletes();
+  fakeAutoScaling(aas);
+  runtime.on(InvokeEndpointCommand).resolves({
+    Body: new TextEncoder().encode('{"score": 0.12, "label": 0}') as never,
+    ContentType: 'application/json',
+    InvokedProductionVariant: BLUE.variantName,
+  });
+});
+
+afterEach(() => {
+  table.mock.restore();
+  delete process.env[ROLLOUTS_TABLE_ENV];
+});
+
+describe('reconcile-rollout: nothing to do', () => {
+  test('the execution holds no lock (it changed nothing, or cleaned up): NOTHING_TO_DO, nothing touched', async () => {
+    live = atCanary();
+    await lockFor(makePlan({ deploymentId: '99999999', executionArn: `${EXECUTION_ARN}-other` }));
+    const result = await call();
+    expect(result).toMatchObject({ action: 'NOTHING_TO_DO', passes: 1, message: expect.stringMatching(/^Nothing to reconcile: Execution .* holds no endpoint lock/) });
+    expect(result.endpointName).toBeUndefined();
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(cloudWatch.calls()).toHaveLength(0);
+    expect(table.mock).not.toHaveReceivedCommand(DeleteItemCommand);
+    expect(lockHolder()).toBe('99999999'); // another rollout's lock is left alone
+  });
+
+  test('accepts the whole EventBridge event as well as what "Keep event" kept', async () => {
+    await expect(call({}, executionStatusChangeEvent('TIMED_OUT'))).resolves.toMatchObject({ action: 'NOTHING_TO_DO' });
+  });
+});
+
+describe('reconcile-rollout: stopped during the canary', () => {
+  test('weights back to blue, then back to blue\'s config, then green deleted and the rollout released; a second run finds nothing', async () => {
+    live = atCanary();
+    await lockFor(makePlan());
+    const { actions, last } = await reconcileUntilSettled();
+    expect(actions).toEqual(['WAIT', 'WAIT', 'WAIT', 'WAIT', 'DONE']);
+    expect(last).toMatchObject({ action: 'DONE', passes: 5, endpointName: ENDPOINT, waitSeconds: 30 });
+    expect(last.message).toMatch(/^Blue restored: endpoint fraud-detector-prod serves variant v6-0a1b2c3d alone/);
+    expect(last.message).toMatch(/The rollout's alarms and lock are released\.$/);
+    // The order the failure path takes: weights first (blue probed), then the config.
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointWeightsAndCapacitiesCommand, 1);
+    expect(sageMaker).toHaveReceivedCommandWith(UpdateEndpointWeightsAndCapacitiesCommand, {
+      DesiredWeightsAndCapacities: [
+        { VariantName: BLUE.variantName, DesiredWeight: 1 },
+        { VariantName: NAMES.greenVariantName, DesiredWeight: 0 },
+      ],
+    });
+    expect(sageMaker).toHaveReceivedCommandWith(UpdateEndpointCommand, { EndpointName: ENDPOINT, EndpointConfigName: BLUE.endpointConfigName });
+    expect(runtime).toHaveReceivedCommandWith(InvokeEndpointCommand, { TargetVariant: BLUE.variantName });
+    // The world: blue serves alone with its instances; green's config and model are gone, blue's kept.
+    expect(live).toMatchObject({ status: 'InService', configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName, currentWeight: 1, currentInstanceCount: 3 }] });
+    expect([...configs.keys()]).toEqual([BLUE.endpointConfigName]);
+    expect([...models.keys()]).toEqual([BLUE.modelName]);
+    expect(alarms.size).toBe(0);
+    expect(lockHolder()).toBeUndefined();
+
+    sageMaker.resetHistory();
+    await expect(call(last)).resolves.toMatchObject({ action: 'NOTHING_TO_DO', passes: 6, since: last.since, message: expect.stringMatching(/^Nothing left to reconcile/) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  test('every pass keeps the first pass\'s since and counts', async () => {
+    live = atCanary();
+    await lockFor(makePlan());
+    const first = await call();
+    const second = await call(first);
+    expect(second.since).toBe(first.since);
+    expect([first.passes, second.passes]).toEqual([1, 2]);
+    expect(first.message).toMatch(/^RESTORING_WEIGHTS: /);
+    expect(second.message).toMatch(/^Waiting: endpoint fraud-detector-prod is Updating/);
+  });
+
+  test('blue\'s scale-in, held by the rollout (as the lock records), is resumed once blue is restored', async () => {
+    const store = fakeAutoScaling(aas, { targets: [variantScalableTarget(BLUE.variantName, { SuspendedState: { DynamicScalingInSuspended: true } })] });
+    live = atCanary();
+    await lockFor(makePlan(), { held: true, previouslySuspended: false });
+    const { last } = await reconcileUntilSettled();
+    expect(last.message).toMatch(/Blue's dynamic scale-in, held for the rollout, resumed\./);
+    expect(store.targets.get(`endpoint/${ENDPOINT}/variant/${BLUE.variantName}`)!.SuspendedState!.DynamicScalingInSuspended).toBe(false);
+  });
+
+  test('the wait is the plan\'s poll interval, never under 5 s', async () => {
+    live = atCanary();
+    const plan = makePlan();
+    await lockFor({ ...plan, policy: { ...plan.policy, pollIntervalSeconds: 1 } });
+    await expect(call()).resolves.toMatchObject({ action: 'WAIT', waitSeconds: 5 });
+  });
+
+  test('two reconcilers of the same event at once: one restores the weights, the other waits; both then end DONE or NOTHING_TO_DO', async () => {
+    live = atCanary();
+    await lockFor(makePlan());
+    const [a, b] = await Promise.all([call(), call()]);
+    expect([a.action, b.action]).toEqual(['WAIT', 'WAIT']);
+    expect(sageMaker.commandCalls(UpdateEndpointWeightsAndCapacitiesCommand)).toHaveLength(2);
+    expect([a.message, b.message].filter((m) => m.startsWith('RESTORING_WEIGHTS'))).toHaveLength(1);
+    expect([a.message, b.message].filter((m) => /^Waiting: the endpoint changed before RESTORING_WEIGHTS could start/.test(m))).toHaveLength(1);
+    finish();
+    // They go on side by side until the end.
+    let [pa, pb] = [a, b];
+    for (let pass = 0; pass < 6 && (pa.action === 'WAIT' || pb.action === 'WAIT'); pass++) {
+      [pa, pb] = await Promise.all([pa.action === 'WAIT' ? call(pa) : pa, pb.action === 'WAIT' ? call(pb) : pb]);
+      if (live?.status !== 'InService') finish();
+    }
+    expect([pa.action, pb.action].sort()).toEqual(expect.arrayContaining(['DONE']));
+    expect([pa.action, pb.action].every((action) => action === 'DONE' || action === 'NOTHING_TO_DO')).toBe(true);
+    expect(live).toMatchObject({ status: 'InService', configName: BLUE.endpointConfigName, variants: [{ name: BLUE.variantName, currentWeight: 1 }] });
+    expect([...configs.keys()]).toEqual([BLUE.endpointConfigName]);
+    expect(lockHolder()).toBeUndefined();
+  });
+});
+
+describe('reconcile-rollout: stopped after "Remove blue variant"', () => {
+  beforeEach(async () => {
+    configs.set(NAMES.finalEndpointConfigName, finalEntry);
+    await lockFor(makePlan());
+  });
+
+  test('green serves alone: KEPT_GREEN, nothing rolled back; blue\'s config and model and the transition config deleted; released', async () => {
+    live = greenAlone();
+    const result = await call();
+    expect(result).toMatchObject({
+      action: 'KEPT_GREEN',
+      endpointName: ENDPOINT,
+      message: expect.stringMatching(/ended after blue's removal: endpoint fraud-detector-prod serves green .* alone, the promotion completed and is kept\./),
+    });
+    expectNoEndpointChange();
+    expect(live).toEqual(greenAlone());
+    expect([...configs.keys()]).toEqual([NAMES.finalEndpointConfigName]);
+    expect([...models.keys()]).toEqual([NAMES.greenModelName]);
+    expect(alarms.size).toBe(0);
+    expect(lockHolder()).toBeUndefined();
+  });
+
+  test('the endpoint is still updating towards green alone: WAIT, nothing touched; then KEPT_GREEN', async () => {
+    live = { ...atCanary(), status: 'Updating', pendingConfigName: NAMES.finalEndpointConfigName };
+    settled = greenAlone();
+    const waiting = await call();
+    expect(waiting).toMatchObject({ action: 'WAIT', message: expect.stringMatching(/is Updating .*moving to green .* alone \(blue's removal\)/) });
+    expectNoEndpointChange();
+    expect(sageMaker).not.toHaveReceivedCommand(DeleteEndpointConfigCommand);
+    expect(lockHolder()).toBe(DEPLOYMENT_ID);
+    finish();
+    await expect(call(waiting)).resolves.toMatchObject({ action: 'KEPT_GREEN', passes: 2 });
+  });
+});
+
+describe('reconcile-rollout: a first deployment', () => {
+  test('the endpoint it created is deleted (not kept, though green serves alone), then green\'s config and model; released', async () => {
+    const plan = makeFirstDeploymentPlan();
+    configs = new Map([[NAMES.finalEndpointConfigName, finalEntry]]);
+    models = new Map([[NAMES.greenModelName, managedTags()]]);
+    live = { ...greenAlone(), tags: managedTags() };
+    await lockFor(plan);
+    const { actions, last } = await reconcileUntilSettled();
+    expect(actions).toEqual(['WAIT', 'WAIT', 'DONE']);
+    expect(sageMaker).toHaveReceivedCommandWith(DeleteEndpointCommand, { EndpointName: ENDPOINT });
+    expect(last.message).toMatch(/^Endpoint fraud-detector-prod, created by this rollout, was deleted\./);
+    expect(live).toBeUndefined();
+    expect(configs.size).toBe(0);
+    expect(models.size).toBe(0);
+    expect(lockHolder()).toBeUndefined();
+  });
+});
+
+describe('reconcile-rollout: blue cannot take the traffic back', () => {
+  test('BLUE_UNHEALTHY: traffic stays on green, green stays provisioned, the alarms and the lock are released', async () => {
+    runtime.on(InvokeEndpointCommand).rejects(modelError(500, 'CUDA error: out of memory'));
+    live = atCanary();
+    await lockFor(makePlan());
+    const result = await call();
+    expect(result).toMatchObject({
+      action: 'BLUE_UNHEALTHY',
+      message: expect.stringMatching(/^Blue cannot take the traffic back: .*CUDA error.*An operator must act/),
+    });
+    expectNoEndpointChange();
+    expect(live).toEqual(atCanary());
+    expect(configs.has(NAMES.transitionEndpointConfigName)).toBe(true);
+    expect(models.has(NAMES.greenModelName)).toBe(true);
+    expect(alarms.size).toBe(0);
+    expect(lockHolder()).toBeUndefined();
+  });
+});
+
+describe('reconcile-rollout: what needs an operator', () => {
+  test('the endpoint changed outside the rollout: RollbackFailed (naming the ended execution), untouched, the lock kept', async () => {
+    live = { ...atCanary(), configName: 'fraud-detector-prod-hotfix', variants: [{ name: 'hotfix' }] };
+    await lockFor(makePlan());
+    await expect(call()).rejects.toMatchObject({
+      name: 'RollbackFailed',
+      message: expect.stringMatching(/changed outside this rollout.*Original failure: ExecutionAborted: Execution .* ended ABORTED without its failure path\./),
+    });
+    expectNoEndpointChange();
+    expect(lockHolder()).toBe(DEPLOYMENT_ID);
+    expect(alarms.size).toBe(OWN_ALARMS.length);
+  });
+
+  test(`past ${RECONCILE_TIMEOUT_FACTOR} x endpointUpdateTimeoutSeconds since the first pass: ReconcileTimedOut, nothing touched`, async () => {
+    // Waiting for blue's removal is bounded by the reconciler alone (restore-blue is not involved yet).
+    configs.set(NAMES.finalEndpointConfigName, finalEntry);
+    live = { ...atCanary(), status: 'Updating', pendingConfigName: NAMES.finalEndpointConfigName };
+    await lockFor(makePlan());
+    const limit = 3600 * RECONCILE_TIMEOUT_FACTOR;
+    await expect(call({ action: 'WAIT', since: isoSecondsAgo(limit - 60), passes: 300 })).resolves.toMatchObject({ action: 'WAIT' });
+    sageMaker.resetHistory();
+    await expect(call({ action: 'WAIT', since: isoSecondsAgo(limit + 1), passes: 360 })).rejects.toMatchObject({
+      name: 'ReconcileTimedOut',
+      message: expect.stringMatching(new RegExp(`^Endpoint fraud-detector-prod was not reconciled within ${limit} s .*360 passes, last WAIT.*needs an operator`)),
+    });
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(lockHolder()).toBe(DEPLOYMENT_ID);
+  });
+
+  test('restoring blue keeps restore-blue\'s own bound (endpointUpdateTimeoutSeconds from the first pass): RollbackFailed', async () => {
+    live = { ...atCanary(), status: 'Updating' };
+    await lockFor(makePlan());
+    await expect(call({ action: 'WAIT', since: isoSecondsAgo(3601), passes: 120 })).rejects.toMatchObject({
+      name: 'RollbackFailed',
+      message: expect.stringMatching(/^Blue was not restored within 3600 s/),
+    });
+    expect(lockHolder()).toBe(DEPLOYMENT_ID);
+  });
+
+  test('past the bound but the lock already released (another reconciler finished): NOTHING_TO_DO, not an error', async () => {
+    await expect(call({ action: 'WAIT', since: isoSecondsAgo(86_400), passes: 500 })).resolves.toMatchObject({ action: 'NOTHING_TO_DO' });
+  });
+});
+
+describe('reconcile-rollout input', () => {
+  test.each([
+    [{ event: { detail: { status: 'ABORTED' } }, previous: {} }, /event\.detail\.executionArn: /],
+    [{ event: executionStatusChangeEvent('SUCCEEDED'), previous: {} }, /event\.detail\.status: must be one of FAILED, TIMED_OUT, ABORTED/],
+    [{ event: keptEvent(), previous: { since: 'a while ago' } }, /previous\.since: must be an ISO 8601 date-time/],
+    [{ event: keptEvent(), previous: { passes: -1 } }, /previous\.passes: must be >= 0/],
+  ])('rejects %#, naming the field, before any call', async (event, message) => {
+    await expect(handler(event)).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(table.mock.calls()).toHaveLength(0);
+  });
+
+  test('a lock whose plan this code cannot read: InputValidationError naming the plan field, nothing touched', async () => {
+    live = atCanary();
+    await lockFor({ ...makePlan(), green: { ...makePlan().green, variantName: 7 } } as unknown as RolloutPlan);
+    await expect(call()).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(/^reconcile-rollout: invalid input: plan\.green\.variantName/) });
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(lockHolder()).toBe(DEPLOYMENT_ID);
+  });
+
+  test('a missing previous is a first pass', async () => {
+    await expect(handler({ event: keptEvent() })).resolves.toMatchObject({ action: 'NOTHING_TO_DO', passes: 1 });
+  });
+});
