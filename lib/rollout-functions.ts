@@ -64,6 +64,7 @@ export const ROLLOUTS_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'lock-endpoint',
   'arm-alarms',
   'hold-blue-capacity',
+  'shift-traffic',
   'check-step',
   'watch-step',
   'release-rollout',
@@ -315,7 +316,8 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
   'judge-validation': (r) => [allow(['s3:GetObject', 's3:PutObject'], [r.validationArtifacts])],
   // Only announces that the rollout waits for a decision; the operator answers with the task token. No AWS call.
   'request-approval': () => [],
-  'shift-traffic': (r) => [allow(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], r.endpoints)],
+  // GetItem: a rollback requested while the step runs (in the endpoint's lock) wins over the shift.
+  'shift-traffic': (r) => [allow(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], r.endpoints), tableStatement(r, 'GetItem')],
   // Checks that the policy's existing alarms exist, creates the rollout's own (tagged), registers the rollout.
   'arm-alarms': (r) => [
     allow(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], [r.rolloutAlarms]),

@@ -1,7 +1,8 @@
 /** "Shift traffic to green": sets both variants' weights so green gets `greenShare` of the traffic. */
-import { sageMakerClient } from '../shared/aws-clients';
+import { dynamoDbClient, sageMakerClient } from '../shared/aws-clients';
 import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
+import { rolloutsTableName } from '../shared/rollout-record';
 import { shiftTraffic, ShiftTrafficInputSchema, STEP, type ShiftTrafficResult } from './shift';
 
 const logger = createLogger(STEP);
@@ -11,6 +12,6 @@ export const handler = async (event: unknown): Promise<ShiftTrafficResult> => {
   return logFailures(logger, async () => {
     const input = parseInput(ShiftTrafficInputSchema, event, STEP);
     setInvocationLogKeys(logger, planLogKeys(input.plan));
-    return shiftTraffic(input, { sageMaker: sageMakerClient(), logger });
+    return shiftTraffic(input, { sageMaker: sageMakerClient(), dynamo: dynamoDbClient(), table: rolloutsTableName(), logger });
   });
 };

@@ -4,13 +4,18 @@
  * Only weights are sent, never a DesiredInstanceCount: blue's capacity (held by "Hold blue's capacity") and
  * green's are left to their instance counts and auto scaling. An endpoint that is Updating (another weight
  * change, an auto scaling activity) is busy, not broken: EndpointBusy, which the state machine retries.
+ * A rollback an alarm or an operator asked for while this step ran (recorded in the endpoint's lock) wins: the
+ * step fails with it instead of giving green back the share the rollback just took away.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateEndpointWeightsAndCapacitiesCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { rollbackRequestError } from '../shared/alarms';
 import { z } from 'zod';
 import { EndpointBusy, EndpointNotReady } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
 import { requireBlue, RolloutPlanSchema } from '../shared/plan';
 import { describeEndpointIfExists, ENDPOINT_BROKEN_STATUSES, endpointState, findVariant, isEndpointBusyError } from '../shared/sagemaker';
+import { getActiveRollout } from '../shared/rollout-record';
 import { nowIso } from '../shared/time';
 import { weightsEqual, weightsForGreenShare } from '../shared/traffic';
 
@@ -30,10 +35,15 @@ export interface ShiftTrafficResult {
   readonly greenShare: number;
 }
 
-export async function shiftTraffic(
-  input: ShiftTrafficInput,
-  deps: { readonly sageMaker: SageMakerClient; readonly logger: StepLogger },
-): Promise<ShiftTrafficResult> {
+export interface ShiftTrafficDependencies {
+  readonly sageMaker: SageMakerClient;
+  /** The active-rollouts table, read for a rollback requested while the step runs. */
+  readonly dynamo: DynamoDBClient;
+  readonly table: string;
+  readonly logger: StepLogger;
+}
+
+export async function shiftTraffic(input: ShiftTrafficInput, deps: ShiftTrafficDependencies): Promise<ShiftTrafficResult> {
   const { plan, greenShare } = input;
   const blue = requireBlue(plan, STEP);
   const configName = plan.green.transitionEndpointConfigName;
@@ -66,6 +76,9 @@ export async function shiftTraffic(
     deps.logger.info('Endpoint already has these desired weights: not requested again', { status: endpoint.EndpointStatus, ...weights });
     return result;
   }
+  // Last thing before the call: on-alarm may have set blue's weights back since the previous step's check.
+  const record = await getActiveRollout(deps.dynamo, deps.table, plan.endpointName);
+  if (record?.deploymentId === plan.deploymentId && record.rollbackRequest) throw rollbackRequestError(record.rollbackRequest);
   const status = endpoint.EndpointStatus ?? 'Unknown';
   if (status !== 'InService') {
     const message = `Weights cannot change now: ${endpointState(endpoint)}.`;

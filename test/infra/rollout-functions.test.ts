@@ -61,6 +61,7 @@ const FUNCTIONS_WITH_ROLLOUTS_TABLE = [
   'lock-endpoint',
   'arm-alarms',
   'hold-blue-capacity',
+  'shift-traffic',
   'check-step',
   'watch-step',
   'release-rollout',
@@ -370,9 +371,12 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test('shift-traffic only changes weights of, and describes, the configured endpoints', () => {
+  test('shift-traffic only changes weights of, and describes, the configured endpoints; reads the endpoint\'s lock', () => {
     expect(serviceGrants('shift-traffic')).toEqual(
-      expectedGrants(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], ENDPOINTS).sort(),
+      [
+        ...expectedGrants(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], ENDPOINTS),
+        ...expectedGrants(['dynamodb:GetItem'], [ROLLOUTS_TABLE]),
+      ].sort(),
     );
   });
 

@@ -1,11 +1,15 @@
 import 'aws-sdk-client-mock-jest';
 import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand, type EndpointStatus } from '@aws-sdk/client-sagemaker';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/shift-traffic';
+import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
 import { greenShareOf } from '../../lambdas/shared/traffic';
+import { activeRecord, recordItem, ROLLOUTS_TABLE } from './support/alarm-steps';
 import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, NAMES, serviceError } from './support/fixtures';
 
 const sageMaker = mockClient(SageMakerClient);
+const dynamo = mockClient(DynamoDBClient);
 
 /** The endpoint on the transition config with these weights (current = desired unless given). */
 const onTransition = (blueWeight: number, greenWeight: number, status: EndpointStatus = 'InService', desired?: { blue: number; green: number }) =>
@@ -23,10 +27,38 @@ const sentWeights = () =>
 
 beforeEach(() => {
   sageMaker.reset();
+  dynamo.reset();
+  // The endpoint's lock, armed, with no rollback requested.
+  dynamo.on(GetItemCommand).resolves({ Item: recordItem(activeRecord()) });
+  process.env[ROLLOUTS_TABLE_ENV] = ROLLOUTS_TABLE;
   sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).resolves({ EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-detector-prod' });
 });
 
+afterAll(() => {
+  delete process.env[ROLLOUTS_TABLE_ENV];
+});
+
 describe('shift-traffic', () => {
+  test.each([
+    ['ALARM', 'AlarmTriggered'],
+    ['OPERATOR', 'RollbackRequested'],
+  ] as const)('a rollback requested (%s) while the step ran wins: %s, and no weight is sent', async (kind, name) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    const rollbackRequest = { kind, by: kind === 'ALARM' ? 'green-5xx' : 'alice', reason: 'errors', requestedAt: '2026-01-01T09:00:00.000Z', weightsRestoredAt: '2026-01-01T09:00:01.000Z', outcome: 'ROLLED_BACK' as const };
+    dynamo.on(GetItemCommand).resolves({ Item: recordItem(activeRecord({ rollbackRequest })) });
+    await expect(handler({ plan: makePlan(), greenShare: 1 })).rejects.toMatchObject({ name });
+    expect(sentWeights()).toEqual([]);
+    expect(dynamo).toHaveReceivedCommandWith(GetItemCommand, { TableName: ROLLOUTS_TABLE, ConsistentRead: true });
+  });
+
+  test('another rollout\'s rollback request (a lock not ours) does not stop this shift', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    const rollbackRequest = { kind: 'ALARM' as const, by: 'x', reason: 'errors', requestedAt: '2026-01-01T09:00:00.000Z' };
+    dynamo.on(GetItemCommand).resolves({ Item: recordItem(activeRecord({ deploymentId: 'ffff0000', rollbackRequest })) });
+    await handler({ plan: makePlan(), greenShare: 1 });
+    expect(sentWeights()).toHaveLength(1);
+  });
+
   test('share 1: blue to 0, green to blue\'s weight, in place', async () => {
     sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
     const before = Date.now();
