@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run operator -- <command> [options]` (`--help` lists the commands): decisions on running rollouts.
+ * `npm run operator -- <command> [options]` (`--help` lists the commands): approve, reject, roll back, abort,
+ * deploy by hand, trace an execution.
  * Wiring only: the commands are in cli/.
  */
 import { defaultCliContext } from '../cli/context';

@@ -3,8 +3,11 @@
  * folder and one entry here.
  */
 import type { Command } from '../command';
+import { abortCommand } from './abort';
 import { approveCommand } from './approve';
+import { deployCommand } from './deploy';
 import { rejectCommand } from './reject';
 import { rollbackCommand } from './rollback';
+import { traceCommand } from './trace';
 
-export const COMMANDS: readonly Command[] = [approveCommand, rejectCommand, rollbackCommand];
+export const COMMANDS: readonly Command[] = [approveCommand, rejectCommand, rollbackCommand, abortCommand, traceCommand, deployCommand];
