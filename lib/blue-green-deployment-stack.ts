@@ -2,7 +2,7 @@
  * The stack platform teams deploy: the artifacts bucket, the active-rollouts table, the rollout functions, one
  * state machine per deployment target with the approval rule that starts it, the alarm rule that rolls a
  * rollout back, the reconciler that cleans up after an execution failed, timed out or was stopped, and the
- * scheduled sweeper. Thin on purpose: each part is its own construct.
+ * scheduled sweeper, and a CloudWatch dashboard per endpoint. Thin on purpose: each part is its own construct.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -17,6 +17,7 @@ import { ArtifactsBucket } from './artifacts-bucket';
 import { RolloutFunctions, SWEEPER_DIR } from './rollout-functions';
 import { RolloutReconciler } from './rollout-reconciler';
 import { ResourceSweeper } from './resource-sweeper';
+import { RolloutDashboards } from './rollout-dashboard';
 import { ROLLOUT_ASL_PATH, rolloutDefinitions, RolloutStateMachines } from './rollout-state-machine';
 
 /** The event handler the alarm rule invokes (EVENT_HANDLERS in lambdas/steps.ts). */
@@ -55,7 +56,7 @@ export interface BlueGreenDeploymentStackProps extends StackProps {
 /**
  * Outputs: `StateMachineArns` (a JSON object: model package group -> state machine ARN, for scripts), and per
  * target `StateMachineArn<index>` and `ApprovalRuleName<index>` (index in the configuration's target list);
- * `AlarmRuleName`, `ReconcilerStateMachineArn`, `SweeperRuleName`, `ActiveRolloutsTableName`, `ArtifactsBucketName`. The single `StateMachineArn` and
+ * `AlarmRuleName`, `ReconcilerStateMachineArn`, `SweeperRuleName`, `DashboardNames`, `ActiveRolloutsTableName`, `ArtifactsBucketName`. The single `StateMachineArn` and
  * `ApprovalRuleName` outputs of one-state-machine stacks are gone: each target now has its own.
  */
 export class BlueGreenDeploymentStack extends Stack {
@@ -67,6 +68,7 @@ export class BlueGreenDeploymentStack extends Stack {
   readonly alarmTrigger: AlarmRollbackTrigger;
   readonly reconciler: RolloutReconciler;
   readonly sweeper: ResourceSweeper;
+  readonly dashboards: RolloutDashboards;
 
   constructor(scope: Construct, id: string, props: BlueGreenDeploymentStackProps) {
     super(scope, id, props);
@@ -112,6 +114,8 @@ export class BlueGreenDeploymentStack extends Stack {
       schedule: events.Schedule.rate(Duration.hours(sweeper.scheduleHours)),
     });
 
+    this.dashboards = new RolloutDashboards(this, 'Dashboards', { config: props.config });
+
     new CfnOutput(this, 'StateMachineArns', {
       description: 'The rollout state machine of each model package group, as JSON (one execution per approval)',
       value: this.toJsonString(
@@ -140,6 +144,10 @@ export class BlueGreenDeploymentStack extends Stack {
     new CfnOutput(this, 'SweeperRuleName', {
       description: `The schedule of the sweeper (every ${sweeper.scheduleHours} h${sweeper.dryRun ? ', dry run' : ''}: removes what this system created that no running rollout owns, older than ${sweeper.minAgeSeconds} s)`,
       value: this.sweeper.rule.ruleName,
+    });
+    new CfnOutput(this, 'DashboardNames', {
+      description: 'The CloudWatch dashboard of each endpoint (blue and green side by side), as JSON: endpoint -> dashboard name',
+      value: this.toJsonString(Object.fromEntries([...this.dashboards.dashboards].map(([endpoint, dashboard]) => [endpoint, dashboard.dashboardName]))),
     });
     new CfnOutput(this, 'ActiveRolloutsTableName', {
       description: 'The DynamoDB table of active rollouts (one item per endpoint while a rollout watches green)',
