@@ -3,6 +3,8 @@
  * and `--region` mean and read the same in every command.
  */
 import { z } from 'zod';
+import { SAGEMAKER_NAME_PATTERN } from '../lambdas/shared/names';
+import { ROLLOUTS_TABLE_ENV } from '../lambdas/shared/rollout-record';
 import type { OptionsConfig } from './command';
 import { UsageError } from './command';
 
@@ -32,4 +34,35 @@ export function executionRegion(arn: string): string | undefined {
 export function usageErrorFrom(error: z.ZodError): UsageError {
   const lines = error.issues.map((issue) => `${issue.path.length ? `--${issue.path.join('.')}` : 'arguments'}: ${issue.message}`);
   return new UsageError(lines.join('\n'));
+}
+
+/** The stack output that names the active-rollouts table (lib/). */
+export const TABLE_OUTPUT = 'ActiveRolloutsTableName';
+
+/** A DynamoDB table name, or a table ARN (GetItem and UpdateItem accept both). */
+const TABLE_PATTERN = /^([a-zA-Z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-zA-Z0-9_.-]{3,255})$/;
+
+export const ENDPOINT_TABLE_OPTIONS = { endpoint: { type: 'string' }, table: { type: 'string' } } as const satisfies OptionsConfig;
+
+/** `--endpoint`: `what` completes "required: the name of the endpoint whose rollout ...". */
+export function endpointField(what: string) {
+  return z
+    .string({ error: `required: the name of the endpoint whose rollout ${what}` })
+    .max(63, 'at most 63 characters (a SageMaker endpoint name)')
+    .regex(SAGEMAKER_NAME_PATTERN, 'expected a SageMaker endpoint name (letters, digits, hyphens)');
+}
+
+export const tableField = z.string().trim().regex(TABLE_PATTERN, 'expected a DynamoDB table name or ARN').optional();
+
+export const TABLE_USAGE = `  --table TABLE     the active-rollouts table (default: ${ROLLOUTS_TABLE_ENV}, else required: the stack
+                    output ${TABLE_OUTPUT})`;
+
+/** The active-rollouts table: --table, else ROLLOUTS_TABLE; neither is a usage error that says where to find it. */
+export function tableName(table: string | undefined): string {
+  const name = table ?? (process.env[ROLLOUTS_TABLE_ENV]?.trim() || undefined);
+  if (name) return name;
+  throw new UsageError(
+    `--table: required (or set ${ROLLOUTS_TABLE_ENV}): the stack output ${TABLE_OUTPUT} names the table, e.g. ` +
+      `aws cloudformation describe-stacks --stack-name SageMakerBlueGreen --query "Stacks[0].Outputs[?OutputKey=='${TABLE_OUTPUT}'].OutputValue" --output text`,
+  );
 }

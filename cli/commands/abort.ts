@@ -7,41 +7,32 @@
 import { DescribeExecutionCommand, StopExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { RolloutError } from '../../lambdas/shared/errors';
-import { SAGEMAKER_NAME_PATTERN } from '../../lambdas/shared/names';
-import { getEndpointLock, ROLLOUTS_TABLE_ENV, type EndpointLock } from '../../lambdas/shared/rollout-record';
+import { getEndpointLock, type EndpointLock } from '../../lambdas/shared/rollout-record';
 import { explainAwsError } from '../aws-errors';
 import { OperationError, UsageError, type Command, type OptionsConfig } from '../command';
 import { clientsBeside, type CliContext } from '../context';
 import { byField, MAX_CAUSE_CHARS, reasonField } from '../decision';
-import { REGION_OPTION, regionField } from '../options';
-import { TABLE_OUTPUT } from './rollback';
+import { ENDPOINT_TABLE_OPTIONS, endpointField, REGION_OPTION, regionField, TABLE_OUTPUT, TABLE_USAGE, tableField, tableName } from '../options';
 
 /** The error the stopped execution records (StopExecution's `error`): an operator ended it on purpose. */
 export const ABORT_ERROR = 'OperatorAbort';
 /** What the cause records when the operator gives no --reason. */
 export const DEFAULT_ABORT_REASON = 'no reason given';
 
-/** A DynamoDB table name, or a table ARN (GetItem accepts both). */
-const TABLE_PATTERN = /^([a-zA-Z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-zA-Z0-9_.-]{3,255})$/;
-
 const AbortOptionsSchema = z.object({
-  endpoint: z
-    .string({ error: 'required: the name of the endpoint whose rollout is aborted' })
-    .max(63, 'at most 63 characters (a SageMaker endpoint name)')
-    .regex(SAGEMAKER_NAME_PATTERN, 'expected a SageMaker endpoint name (letters, digits, hyphens)'),
+  endpoint: endpointField('is aborted'),
   reason: reasonField('must not be empty').optional(),
   by: byField,
-  table: z.string().trim().regex(TABLE_PATTERN, 'expected a DynamoDB table name or ARN').optional(),
+  table: tableField,
   region: regionField,
 });
 
 export type AbortOptions = z.infer<typeof AbortOptionsSchema>;
 
 const ABORT_OPTIONS = {
-  endpoint: { type: 'string' },
+  ...ENDPOINT_TABLE_OPTIONS,
   reason: { type: 'string' },
   by: { type: 'string' },
-  table: { type: 'string' },
   ...REGION_OPTION,
 } as const satisfies OptionsConfig;
 
@@ -60,8 +51,7 @@ Options:
   --endpoint NAME   the SageMaker endpoint whose rollout is aborted
   --reason TEXT     why (default: "${DEFAULT_ABORT_REASON}"), recorded in the execution's cause
   --by NAME         who aborts (default: your OS user name)
-  --table TABLE     the active-rollouts table (default: ${ROLLOUTS_TABLE_ENV}, else required: the stack
-                    output ${TABLE_OUTPUT})
+${TABLE_USAGE}
   --region REGION   AWS region of the stack (default: AWS_REGION or your profile's region)
   --help            this text`,
   options: ABORT_OPTIONS,
@@ -80,13 +70,7 @@ async function abort(options: AbortOptions, context: CliContext): Promise<void> 
   const endpointName = options.endpoint;
   const by = options.by ?? context.userName();
   if (!by) throw new UsageError('--by: your OS user name is not available here: give --by NAME');
-  const table = options.table ?? (process.env[ROLLOUTS_TABLE_ENV]?.trim() || undefined);
-  if (!table) {
-    throw new UsageError(
-      `--table: required (or set ${ROLLOUTS_TABLE_ENV}): the stack output ${TABLE_OUTPUT} names the table, e.g. ` +
-        `aws cloudformation describe-stacks --stack-name SageMakerBlueGreen --query "Stacks[0].Outputs[?OutputKey=='${TABLE_OUTPUT}'].OutputValue" --output text`,
-    );
-  }
+  const table = tableName(options.table);
 
   const stepFunctions = context.aws.stepFunctions(options.region);
   const { dynamoDb } = clientsBeside(stepFunctions);

@@ -6,41 +6,31 @@
 import { z } from 'zod';
 import { EndpointBusy, RolloutError } from '../../lambdas/shared/errors';
 import type { StepLogger } from '../../lambdas/shared/logger';
-import { SAGEMAKER_NAME_PATTERN } from '../../lambdas/shared/names';
 import { rollBackNow, type RollBackNowResult } from '../../lambdas/shared/rollback';
-import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
 import { explainAwsError } from '../aws-errors';
 import { OperationError, UsageError, type Command, type OptionsConfig } from '../command';
 import { clientsBeside, type CliContext } from '../context';
 import { byField, reasonField } from '../decision';
-import { REGION_OPTION, regionField } from '../options';
+import { ENDPOINT_TABLE_OPTIONS, endpointField, REGION_OPTION, regionField, TABLE_OUTPUT, TABLE_USAGE, tableField, tableName } from '../options';
 
-/** The stack output that names the active-rollouts table (lib/). */
-export const TABLE_OUTPUT = 'ActiveRolloutsTableName';
+export { TABLE_OUTPUT };
 /** What the request records when the operator gives no --reason. */
 export const DEFAULT_ROLLBACK_REASON = 'no reason given';
 
-/** A DynamoDB table name, or a table ARN (GetItem and UpdateItem accept both). */
-const TABLE_PATTERN = /^([a-zA-Z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-zA-Z0-9_.-]{3,255})$/;
-
 const RollbackOptionsSchema = z.object({
-  endpoint: z
-    .string({ error: 'required: the name of the endpoint whose rollout rolls back' })
-    .max(63, 'at most 63 characters (a SageMaker endpoint name)')
-    .regex(SAGEMAKER_NAME_PATTERN, 'expected a SageMaker endpoint name (letters, digits, hyphens)'),
+  endpoint: endpointField('rolls back'),
   reason: reasonField('must not be empty').optional(),
   by: byField,
-  table: z.string().trim().regex(TABLE_PATTERN, 'expected a DynamoDB table name or ARN').optional(),
+  table: tableField,
   region: regionField,
 });
 
 export type RollbackOptions = z.infer<typeof RollbackOptionsSchema>;
 
 const ROLLBACK_OPTIONS = {
-  endpoint: { type: 'string' },
+  ...ENDPOINT_TABLE_OPTIONS,
   reason: { type: 'string' },
   by: { type: 'string' },
-  table: { type: 'string' },
   ...REGION_OPTION,
 } as const satisfies OptionsConfig;
 
@@ -59,8 +49,7 @@ Options:
   --endpoint NAME   the SageMaker endpoint whose rollout rolls back
   --reason TEXT     why (default: "${DEFAULT_ROLLBACK_REASON}")
   --by NAME         who asks (default: your OS user name)
-  --table TABLE     the active-rollouts table (default: ${ROLLOUTS_TABLE_ENV}, else required: the stack
-                    output ${TABLE_OUTPUT})
+${TABLE_USAGE}
   --region REGION   AWS region of the stack (default: AWS_REGION or your profile's region)
   --help            this text`,
   options: ROLLBACK_OPTIONS,
@@ -72,13 +61,7 @@ async function rollback(options: RollbackOptions, context: CliContext): Promise<
   const endpointName = options.endpoint;
   const by = options.by ?? context.userName();
   if (!by) throw new UsageError('--by: your OS user name is not available here: give --by NAME');
-  const table = options.table ?? (process.env[ROLLOUTS_TABLE_ENV]?.trim() || undefined);
-  if (!table) {
-    throw new UsageError(
-      `--table: required (or set ${ROLLOUTS_TABLE_ENV}): the stack output ${TABLE_OUTPUT} names the table, e.g. ` +
-        `aws cloudformation describe-stacks --stack-name SageMakerBlueGreen --query "Stacks[0].Outputs[?OutputKey=='${TABLE_OUTPUT}'].OutputValue" --output text`,
-    );
-  }
+  const table = tableName(options.table);
 
   const stepFunctions = context.aws.stepFunctions(options.region);
   const clients = clientsBeside(stepFunctions);
