@@ -51,6 +51,13 @@ export const DECISION_OPTIONS_USAGE = [
   REGION_USAGE,
 ].join('\n');
 
+/** Who acts: --by, else the OS user name; neither is a usage error. */
+export function operatorName(by: string | undefined, context: CliContext): string {
+  const name = by ?? context.userName();
+  if (!name) throw new UsageError('--by: your OS user name is not available here: give --by NAME');
+  return name;
+}
+
 export const byField = z
   .string()
   .trim()
@@ -81,8 +88,7 @@ export type DecisionRequest =
 /** Checks that the execution waits for a decision, shows what is decided, and sends the answer. */
 export async function decide(request: DecisionRequest, context: CliContext): Promise<void> {
   const { executionArn } = request;
-  const by = request.by ?? context.userName();
-  if (!by) throw new UsageError('--by: your OS user name is not available here: give --by NAME');
+  const by = operatorName(request.by, context);
 
   const stepFunctions = context.aws.stepFunctions(request.region);
   const region = await awsCall({ action: 'finding the AWS region', executionArn }, () => stepFunctions.config.region());

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { RolloutError } from '../../lambdas/shared/errors';
 import { getEndpointLock, type EndpointLock } from '../../lambdas/shared/rollout-record';
 import { explainAwsError } from '../aws-errors';
-import { OperationError, UsageError, type Command, type OptionsConfig } from '../command';
+import { OperationError, type Command, type OptionsConfig } from '../command';
 import { clientsBeside, type CliContext } from '../context';
-import { byField, MAX_CAUSE_CHARS, reasonField } from '../decision';
+import { byField, operatorName, MAX_CAUSE_CHARS, reasonField } from '../decision';
 import { ENDPOINT_TABLE_OPTIONS, endpointField, REGION_OPTION, regionField, TABLE_OUTPUT, TABLE_USAGE, tableField, tableName } from '../options';
 
 /** The error the stopped execution records (StopExecution's `error`): an operator ended it on purpose. */
@@ -68,8 +68,7 @@ export function abortCause(by: string, reason: string, at: Date): string {
 
 async function abort(options: AbortOptions, context: CliContext): Promise<void> {
   const endpointName = options.endpoint;
-  const by = options.by ?? context.userName();
-  if (!by) throw new UsageError('--by: your OS user name is not available here: give --by NAME');
+  const by = operatorName(options.by, context);
   const table = tableName(options.table);
 
   const stepFunctions = context.aws.stepFunctions(options.region);

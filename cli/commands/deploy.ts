@@ -12,7 +12,7 @@ import { describeModelPackageIfExists } from '../../lambdas/shared/sagemaker';
 import { awsCall, explainAwsError } from '../aws-errors';
 import { OperationError, UsageError, type Command, type OptionsConfig } from '../command';
 import { clientsBeside, type CliContext } from '../context';
-import { byField } from '../decision';
+import { byField, operatorName } from '../decision';
 import { REGION_OPTION, regionField } from '../options';
 
 /** Step Functions' limit on an execution name. */
@@ -138,8 +138,7 @@ export function executionConsoleUrl(executionArn: string): string | undefined {
 async function deploy(options: DeployOptions, context: CliContext): Promise<void> {
   const packageArn = options['model-package-arn'];
   const stateMachineArn = options['state-machine-arn'];
-  const by = options.by ?? context.userName();
-  if (!by) throw new UsageError('--by: your OS user name is not available here: give --by NAME');
+  const by = operatorName(options.by, context);
 
   const [, packageRegion, account] = MODEL_PACKAGE_ARN_PARTS.exec(packageArn)!;
   const machineRegion = STATE_MACHINE_ARN_PATTERN.exec(stateMachineArn)![1]!;

@@ -8,9 +8,9 @@ import { EndpointBusy, RolloutError } from '../../lambdas/shared/errors';
 import type { StepLogger } from '../../lambdas/shared/logger';
 import { rollBackNow, type RollBackNowResult } from '../../lambdas/shared/rollback';
 import { explainAwsError } from '../aws-errors';
-import { OperationError, UsageError, type Command, type OptionsConfig } from '../command';
+import { OperationError, type Command, type OptionsConfig } from '../command';
 import { clientsBeside, type CliContext } from '../context';
-import { byField, reasonField } from '../decision';
+import { byField, operatorName, reasonField } from '../decision';
 import { ENDPOINT_TABLE_OPTIONS, endpointField, REGION_OPTION, regionField, TABLE_OUTPUT, TABLE_USAGE, tableField, tableName } from '../options';
 
 export { TABLE_OUTPUT };
@@ -59,8 +59,7 @@ ${TABLE_USAGE}
 
 async function rollback(options: RollbackOptions, context: CliContext): Promise<void> {
   const endpointName = options.endpoint;
-  const by = options.by ?? context.userName();
-  if (!by) throw new UsageError('--by: your OS user name is not available here: give --by NAME');
+  const by = operatorName(options.by, context);
   const table = tableName(options.table);
 
   const stepFunctions = context.aws.stepFunctions(options.region);

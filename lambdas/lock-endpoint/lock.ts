@@ -181,7 +181,8 @@ async function release(plan: RolloutPlan, deps: LockEndpointDependencies): Promi
 /** WAIT (or EndpointLocked once the queue's time is up) while `held` says why the endpoint is not available. */
 function waitInQueue(
   plan: RolloutPlan,
-  waitingSince: string | undefined,
+  /** When the wait began: the first refusal's time, carried by `previous`, else the execution's start. */
+  since: string,
   nowMs: number,
   held: string,
   queue: { readonly maxWaitSeconds: number; readonly pollSeconds: number },
@@ -190,7 +191,6 @@ function waitInQueue(
 ): LockEndpointResult {
   const maxWaitSeconds = plan.policy.lockWaitSeconds ?? queue.maxWaitSeconds;
   const pollSeconds = plan.policy.lockPollSeconds ?? queue.pollSeconds;
-  const since = waitingSince ?? new Date(nowMs).toISOString();
   const waitedSeconds = Math.max(0, (nowMs - Date.parse(since)) / 1000);
   if (waitedSeconds >= maxWaitSeconds) {
     throw new EndpointLocked(
