@@ -52,9 +52,15 @@ export function explainAwsError(error: unknown, target: AwsCallTarget): string {
   if (message === 'Region is missing') return 'no AWS region configured: pass --region (the one in the execution ARN), or set AWS_REGION or a region in your AWS profile';
   if (THROTTLED.has(name)) return `AWS throttled ${target.action} even after retries (${message}): wait a moment and run the command again`;
   if (code && NETWORK_CODES.has(code)) {
-    return `cannot reach Step Functions${target.region ? ` in ${target.region}` : ''} (${code}: ${message}): check the network, a proxy, or --region`;
+    return `cannot reach ${serviceOf(target.action)}${target.region ? ` in ${target.region}` : ''} (${code}: ${message}): check the network, a proxy, or --region`;
   }
   return `${target.action} failed: ${name}: ${message}`;
+}
+
+/** The service an IAM action belongs to, as people name it (`dynamodb:Query` → DynamoDB). */
+function serviceOf(action: string): string {
+  const prefix = action.split(':')[0] ?? '';
+  return { states: 'Step Functions', dynamodb: 'DynamoDB', sagemaker: 'SageMaker', events: 'EventBridge', cloudwatch: 'CloudWatch' }[prefix] ?? prefix;
 }
 
 /** Runs one AWS call; a failure becomes an OperationError in plain words. */

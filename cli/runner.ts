@@ -1,7 +1,8 @@
 /**
- * `npm run operator -- <command> [options]`: finds the command, parses its options (node:util parseArgs,
- * strict), validates them with the command's schema, runs it, and turns the outcome into an exit code:
- * 0 done, 1 the operation failed or was refused, 2 the command line was wrong (with the usage text).
+ * `npx sagemaker-blue-green <command> [options]` (or `npm run operator -- <command> [options]`): finds the
+ * command, parses its options (node:util parseArgs, strict), validates them with the command's schema, runs it,
+ * and turns the outcome into an exit code: 0 done, 1 the operation failed or was refused, 2 the command line was
+ * wrong (with the usage text).
  */
 import { parseArgs } from 'node:util';
 import { ExitCode, OperationError, UsageError, type Command } from './command';
@@ -15,14 +16,15 @@ const HELP_FLAGS = new Set(['--help', '-h']);
 /** The text of `operator --help`: the commands with their one-line summaries. */
 export function programUsage(commands: readonly Command[] = COMMANDS): string {
   const width = Math.max(...commands.map((command) => command.name.length)) + 3;
-  return `Usage: npm run operator -- <command> [options]
+  return `Usage: npx sagemaker-blue-green <command> [options]
+   or: npm run operator -- <command> [options]
 
-Acts on blue/green rollouts (executions of the rollout state machine) in AWS.
+Acts on blue/green rollouts (executions of the rollout state machine) in AWS, or rehearses one locally.
 
 Commands:
 ${commands.map((command) => `  ${command.name.padEnd(width)}${command.summary}`).join('\n')}
 
-\`npm run operator -- <command> --help\` shows a command's options.
+\`npx sagemaker-blue-green <command> --help\` shows a command's options.
 AWS access uses the default credential chain and region (AWS_PROFILE, AWS_REGION, SSO, ...);
 --region overrides the region.
 Exit codes: 0 done, 1 the operation failed or was refused, 2 wrong usage.`;
@@ -40,7 +42,20 @@ export async function runCli(argv: readonly string[], context: CliContext, comma
   const command = commands.find((candidate) => candidate.name === name);
   if (!command) return usageFailure(context, `${PROGRAM}: unknown command "${name}"`, programUsage(commands));
 
-  const prefix = `${PROGRAM} ${command.name}`;
+  return runCommand(command, args, context);
+}
+
+/**
+ * Runs one command with its arguments (after the command name) and returns the exit code; never throws.
+ * `prefix` starts every error line: `operator approve` by default; a script that is one command (bin/rehearse.ts)
+ * passes its own name.
+ */
+export async function runCommand(
+  command: Command,
+  args: readonly string[],
+  context: CliContext,
+  prefix = `${PROGRAM} ${command.name}`,
+): Promise<ExitCode> {
   try {
     const parsed = parseOptions(command, args);
     if (parsed.help) {

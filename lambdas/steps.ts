@@ -25,6 +25,7 @@ export const ROLLOUT_STEPS: readonly RolloutStep[] = [
   { dir: 'probe-robustness', substitution: 'ProbeRobustnessFunctionArn', description: 'Sends malformed and adversarial requests to green' },
   { dir: 'judge-validation', substitution: 'JudgeValidationFunctionArn', description: 'Evaluates the validation gates and writes the report to S3' },
   { dir: 'request-approval', substitution: 'RequestApprovalFunctionArn', description: 'Announces that a rollout waits for an operator decision (task token)' },
+  { dir: 'record-approval', substitution: 'RecordApprovalFunctionArn', description: "Records an operator's approval (who, why) in the audit trail and on the lifecycle bus" },
   { dir: 'shift-traffic', substitution: 'ShiftTrafficFunctionArn', description: 'Sets variant weights in place so green gets its share of traffic' },
   { dir: 'arm-alarms', substitution: 'ArmAlarmsFunctionArn', description: "Creates the rollout's CloudWatch alarms on green and registers the rollout as the endpoint's active one" },
   { dir: 'hold-blue-capacity', substitution: 'HoldBlueCapacityFunctionArn', description: "Suspends scale-in of an autoscaled blue so it keeps its capacity while its traffic drains" },
@@ -35,6 +36,7 @@ export const ROLLOUT_STEPS: readonly RolloutStep[] = [
   { dir: 'restore-blue', substitution: 'RestoreBlueFunctionArn', description: 'After a failure: gives blue its traffic back and removes green from the endpoint' },
   { dir: 'delete-resources', substitution: 'DeleteResourcesFunctionArn', description: 'Deletes endpoint configs and models this system created that the endpoint no longer uses' },
   { dir: 'release-rollout', substitution: 'ReleaseRolloutFunctionArn', description: "Deletes the rollout's alarms and its active-rollout record, whatever the outcome" },
+  { dir: 'summarize-rollout', substitution: 'SummarizeRolloutFunctionArn', description: "Writes the rollout's outcome and summary to the audit trail and the model package, publishes it, returns it as the execution's output" },
 ];
 
 /** Functions that events invoke directly (EventBridge targets), outside the state machine. */

@@ -1,5 +1,6 @@
 /**
- * The stack platform teams deploy: the artifacts bucket, the active-rollouts table, the rollout functions, one
+ * The stack platform teams deploy: the artifacts bucket, the active-rollouts table, the rollout history table (the
+ * audit trail), the lifecycle event bus with its archive and optional notifications, the rollout functions, one
  * state machine per deployment target with the approval rule that starts it, the alarm rule that rolls a
  * rollout back, the reconciler that cleans up after an execution failed, timed out or was stopped, and the
  * scheduled sweeper, and a CloudWatch dashboard per endpoint. Thin on purpose: each part is its own construct.
@@ -14,7 +15,10 @@ import { ActiveRolloutsTable } from './active-rollouts-table';
 import { AlarmRollbackTrigger } from './alarm-rollback-trigger';
 import { ApprovalTrigger } from './approval-trigger';
 import { ArtifactsBucket } from './artifacts-bucket';
+import { parseNotificationsConfig, type NotificationsConfig } from './config';
+import { LifecycleEvents } from './lifecycle-events';
 import { RolloutFunctions, SWEEPER_DIR } from './rollout-functions';
+import { RolloutHistoryTable } from './rollout-history-table';
 import { RolloutReconciler } from './rollout-reconciler';
 import { ResourceSweeper } from './resource-sweeper';
 import { RolloutDashboards } from './rollout-dashboard';
@@ -51,17 +55,26 @@ export interface BlueGreenDeploymentStackProps extends StackProps {
    * @default removes what is older than a day, every 6 hours
    */
   readonly sweeper?: SweeperConfig;
+  /**
+   * Notifications of the important lifecycle events (cdk.json context `notifications`, parseNotificationsConfig),
+   * and how long the bus's archive keeps events.
+   * @default no notifications; the archive keeps 90 days
+   */
+  readonly notifications?: NotificationsConfig;
 }
 
 /**
  * Outputs: `StateMachineArns` (a JSON object: model package group -> state machine ARN, for scripts), and per
  * target `StateMachineArn<index>` and `ApprovalRuleName<index>` (index in the configuration's target list);
- * `AlarmRuleName`, `ReconcilerStateMachineArn`, `SweeperRuleName`, `DashboardNames`, `ActiveRolloutsTableName`, `ArtifactsBucketName`. The single `StateMachineArn` and
+ * `AlarmRuleName`, `ReconcilerStateMachineArn`, `SweeperRuleName`, `DashboardNames`, `ActiveRolloutsTableName`, `RolloutHistoryTableName`,
+ * `LifecycleEventBusName`, `NotificationTopicArn` (when notifications are enabled), `ArtifactsBucketName`. The single `StateMachineArn` and
  * `ApprovalRuleName` outputs of one-state-machine stacks are gone: each target now has its own.
  */
 export class BlueGreenDeploymentStack extends Stack {
   readonly artifacts: ArtifactsBucket;
   readonly activeRollouts: ActiveRolloutsTable;
+  readonly history: RolloutHistoryTable;
+  readonly lifecycle: LifecycleEvents;
   readonly functions: RolloutFunctions;
   readonly rollout: RolloutStateMachines;
   readonly trigger: ApprovalTrigger;
@@ -78,10 +91,14 @@ export class BlueGreenDeploymentStack extends Stack {
 
     this.artifacts = new ArtifactsBucket(this, 'Artifacts');
     this.activeRollouts = new ActiveRolloutsTable(this, 'ActiveRollouts');
+    this.history = new RolloutHistoryTable(this, 'RolloutHistory');
+    this.lifecycle = new LifecycleEvents(this, 'LifecycleEvents', { notifications: props.notifications ?? parseNotificationsConfig(undefined) });
     this.functions = new RolloutFunctions(this, 'Functions', {
       config: props.config,
       artifacts: this.artifacts,
       rolloutsTable: this.activeRollouts.table,
+      historyTable: this.history.table,
+      lifecycleBus: this.lifecycle.bus,
       definitions,
       handlersDirectory: props.handlersDirectory,
       logRetention: props.functionLogRetention,
@@ -153,6 +170,20 @@ export class BlueGreenDeploymentStack extends Stack {
       description: 'The DynamoDB table of active rollouts (one item per endpoint while a rollout watches green)',
       value: this.activeRollouts.table.tableName,
     });
+    new CfnOutput(this, 'RolloutHistoryTableName', {
+      description: 'The DynamoDB table of every rollout (the audit trail: header, lifecycle events, outcome), kept forever',
+      value: this.history.table.tableName,
+    });
+    new CfnOutput(this, 'LifecycleEventBusName', {
+      description: 'The EventBridge bus the rollouts publish their lifecycle events on (archived for replay)',
+      value: this.lifecycle.bus.eventBusName,
+    });
+    if (this.lifecycle.topic) {
+      new CfnOutput(this, 'NotificationTopicArn', {
+        description: 'The SNS topic notified of approvals requested, validations not passed, rollbacks, promotions and other ends',
+        value: this.lifecycle.topic.topicArn,
+      });
+    }
     new CfnOutput(this, 'ArtifactsBucketName', {
       description: 'The bucket of validation samples and reports (under validation/, expired after 90 days)',
       value: this.artifacts.bucket.bucketName,

@@ -1,7 +1,8 @@
 /**
- * One CloudWatch dashboard per deployment target: blue and green side by side (invocations, traffic share,
- * ModelLatency p50/p99, 4xx/5xx/model error rates, GPU utilization and memory), where to find the rollout's
- * alarms, and the target's existing alarms.
+ * One CloudWatch dashboard per deployment target: the rollouts themselves (this system's own metrics: how many
+ * started, were promoted, rolled back or failed, how long they took, how fast an alarm rolled one back), blue and
+ * green side by side (invocations, traffic share, ModelLatency p50/p99, 4xx/5xx/model error rates, GPU utilization
+ * and memory), where to find the rollout's alarms, and the target's existing alarms.
  *
  * Variant names change with every rollout (lambdas/shared/names.ts), so no widget can name a variant at deploy
  * time: every graph is a SEARCH over the endpoint's `{EndpointName, VariantName}` metrics, one line per variant
@@ -11,7 +12,9 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { DeploymentTarget, RolloutConfig } from '../lambdas/shared/config';
+import { ENDPOINT_NAME_DIMENSION, METRICS_NAMESPACE, ROLLOUT_METRIC_NAMES, SERVICE_DIMENSION } from '../lambdas/shared/metrics';
 import { ALARM_NAME_PREFIX } from '../lambdas/shared/names';
+import { SYSTEM_NAME } from '../lambdas/shared/tags';
 
 /** Every dashboard this construct creates is named `SageMakerBlueGreen-<endpoint name>` (sanitized). */
 export const DASHBOARD_NAME_PREFIX = 'SageMakerBlueGreen-';
@@ -33,6 +36,25 @@ const SERIES_OWN_LABEL = '';
 const SAGEMAKER_NAMESPACE = 'AWS/SageMaker';
 /** Instance and GPU metrics. */
 const ENDPOINT_INSTANCE_NAMESPACE = '/aws/sagemaker/Endpoints';
+
+/** Rollouts are rare: their metrics are graphed per hour. */
+const ROLLOUT_METRICS_PERIOD = Duration.hours(1);
+
+/**
+ * One of this system's own metrics of an endpoint's rollouts, under exactly the dimension set
+ * lambdas/shared/metrics.ts publishes it with (EMF): `service` (Powertools' service name, SYSTEM_NAME) and EndpointName.
+ * A metric is found only under its exact dimension set, so these two and nothing more.
+ */
+export function rolloutMetric(endpointName: string, metricName: string, statistic: string, label: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { [SERVICE_DIMENSION]: SYSTEM_NAME, [ENDPOINT_NAME_DIMENSION]: endpointName },
+    statistic,
+    period: ROLLOUT_METRICS_PERIOD,
+    label,
+  });
+}
 
 /** `SageMakerBlueGreen-<endpoint>`, with characters CloudWatch refuses replaced by `-`, at most 255 characters. */
 export function dashboardNameFor(endpointName: string): string {
@@ -156,8 +178,29 @@ export class RolloutDashboards extends Construct {
       );
     }
 
+    const rolloutCounts = new cloudwatch.SingleValueWidget({
+      title: 'Rollouts in the time range',
+      width: 12,
+      height: 6,
+      // Counts over the whole range the dashboard shows, not per period: rollouts are a few a day.
+      setPeriodToTimeRange: true,
+      metrics: [
+        rolloutMetric(endpoint, ROLLOUT_METRIC_NAMES.started, 'Sum', 'Started'),
+        rolloutMetric(endpoint, ROLLOUT_METRIC_NAMES.promoted, 'Sum', 'Promoted'),
+        rolloutMetric(endpoint, ROLLOUT_METRIC_NAMES.rolledBack, 'Sum', 'Rolled back'),
+        rolloutMetric(endpoint, ROLLOUT_METRIC_NAMES.failed, 'Sum', 'Failed'),
+      ],
+    });
+    const rolloutTimes = (title: string, metric: cloudwatch.IMetric) =>
+      new cloudwatch.GraphWidget({ title, left: [metric], leftYAxis: { label: 'seconds', showUnits: false, min: 0 }, width: 6, height: 6 });
+
     return [
       [header],
+      [
+        rolloutCounts,
+        rolloutTimes('Alarm to rollback (s), longest per hour', rolloutMetric(endpoint, ROLLOUT_METRIC_NAMES.alarmToRollbackSeconds, 'Maximum', 'Alarm to rollback')),
+        rolloutTimes('Rollout duration (s), average per hour', rolloutMetric(endpoint, ROLLOUT_METRIC_NAMES.durationSeconds, 'Average', 'Rollout duration')),
+      ],
       [
         graph('Invocations per minute, per variant', [search(SAGEMAKER_NAMESPACE, 'Invocations', 'Sum')], 'invocations'),
         graph('Traffic share % (stands for the current weights)', [trafficShare], 'traffic share %'),

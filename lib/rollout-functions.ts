@@ -1,21 +1,25 @@
 /**
- * One Lambda per rollout step and per event handler (lambdas/steps.ts), bundled locally with esbuild, each with its
- * own role holding only the permissions that function needs on the configured endpoints, groups, objects, the
- * rollout's alarms and the active-rollouts table.
+ * One Lambda per rollout step and per event handler (lambdas/steps.ts), bundled locally with esbuild, traced with
+ * X-Ray, each with its own role holding only the permissions that function needs on the configured endpoints,
+ * groups, objects, the rollout's alarms, the active-rollouts table, the rollout history table and the lifecycle bus.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 import { ARTIFACTS_BUCKET_ENV } from '../lambdas/shared/artifacts';
+import { ROLLOUT_HISTORY_TABLE_ENV } from '../lambdas/shared/audit-trail';
 import { RolloutConfigSchema, TARGETS_ENV, type RolloutConfig, type RolloutConfigInput } from '../lambdas/shared/config';
 import { ConfigurationError } from '../lambdas/shared/errors';
+import { LIFECYCLE_BUS_ENV } from '../lambdas/shared/lifecycle-events';
+import { METRICS_NAMESPACE } from '../lambdas/shared/metrics';
 import { ALARM_NAME_PREFIX } from '../lambdas/shared/names';
 import { parseS3Uri } from '../lambdas/shared/payloads';
 import { ROLLOUTS_TABLE_ENV } from '../lambdas/shared/rollout-record';
@@ -52,6 +56,8 @@ export const ROLLOUT_BUNDLING: BundlingOptions = {
 const S3_BUCKET_NAME_MAX_LENGTH = 63;
 /** DynamoDB's longest table name: what the size check counts for a table name only known at deployment. */
 const DYNAMODB_TABLE_NAME_MAX_LENGTH = 255;
+/** EventBridge's longest event bus name: what the size check counts for a bus name only known at deployment. */
+const EVENT_BUS_NAME_MAX_LENGTH = 256;
 
 /** The steps whose handlers read or write the artifacts bucket (and get its name in ARTIFACTS_BUCKET_ENV). */
 export const ARTIFACTS_BUCKET_STEPS: ReadonlySet<string> = new Set(['validate-batch', 'judge-validation']);
@@ -72,6 +78,38 @@ export const ROLLOUTS_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'reconcile-rollout',
   'sweep-resources',
 ]);
+
+/**
+ * The functions that record lifecycle events (lambdas/shared/lifecycle-events.ts): they get the history table's and
+ * the bus's names (ROLLOUT_HISTORY_TABLE, LIFECYCLE_EVENT_BUS), PutItem on the table and PutEvents on the bus.
+ */
+export const LIFECYCLE_EVENT_FUNCTIONS: ReadonlySet<string> = new Set([
+  'lock-endpoint',
+  'provision-green',
+  'warm-up',
+  'judge-validation',
+  'request-approval',
+  'record-approval',
+  'shift-traffic',
+  'restore-blue',
+  'retire-blue',
+  'delete-resources',
+  'release-rollout',
+  'summarize-rollout',
+  'reconcile-rollout',
+]);
+
+/**
+ * The functions that also read a rollout's audit trail back (a Query of its endpoint's records) to write its outcome
+ * and summary, and tag the rolled-out model package with it.
+ */
+export const ROLLOUT_SUMMARY_FUNCTIONS: ReadonlySet<string> = new Set(['summarize-rollout', 'reconcile-rollout']);
+
+/**
+ * The prefix of every tag key this system writes (MANAGED_BY_TAG and its siblings in lambdas/shared/tags.ts):
+ * tagging a model package, which a person registered, is allowed with these keys only.
+ */
+export const SYSTEM_TAG_KEY_PATTERN = `${MANAGED_BY_TAG.slice(0, MANAGED_BY_TAG.indexOf(':') + 1)}*`;
 
 /**
  * Timeouts of the event handlers (no ASL Task bounds them). on-alarm may wait up to 60 s for an update in
@@ -129,17 +167,30 @@ export interface RolloutEnvironmentOptions {
    * @default no ROLLOUTS_TABLE variable
    */
   readonly rolloutsTableName?: string;
+  /**
+   * The rollout history table's name (a token at synth time), for the functions that record lifecycle events.
+   * @default no ROLLOUT_HISTORY_TABLE variable
+   */
+  readonly historyTableName?: string;
+  /**
+   * The lifecycle event bus's name (a token at synth time), for the functions that record lifecycle events.
+   * @default no LIFECYCLE_EVENT_BUS variable
+   */
+  readonly lifecycleBusName?: string;
 }
 
 /**
- * The environment of a rollout function. Throws a ConfigurationError if it exceeds Lambda's 4 KB, counting an
- * unresolved bucket name as S3's longest (63 characters) and an unresolved table name as DynamoDB's longest (255),
- * since the real ones are known only at deployment.
+ * The environment of a rollout function: the targets, Powertools' service name and metrics namespace (what
+ * lambdas/shared/metrics.ts publishes under), and the names of the resources it uses. Throws a ConfigurationError if
+ * it exceeds Lambda's 4 KB, counting an unresolved bucket name as S3's longest (63 characters), an unresolved table
+ * name as DynamoDB's longest (255) and an unresolved bus name as EventBridge's longest (256), since the real ones are
+ * known only at deployment.
  */
 export function rolloutEnvironment(config: RolloutConfig, options: RolloutEnvironmentOptions = {}): Record<string, string> {
   const variables: Record<string, string> = {
     [TARGETS_ENV]: JSON.stringify(compactRolloutConfig(config)),
     POWERTOOLS_SERVICE_NAME: SYSTEM_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     NODE_OPTIONS: '--enable-source-maps',
   };
   const measured = { ...variables };
@@ -152,6 +203,8 @@ export function rolloutEnvironment(config: RolloutConfig, options: RolloutEnviro
   };
   addName(ARTIFACTS_BUCKET_ENV, options.artifactsBucketName, S3_BUCKET_NAME_MAX_LENGTH);
   addName(ROLLOUTS_TABLE_ENV, options.rolloutsTableName, DYNAMODB_TABLE_NAME_MAX_LENGTH);
+  addName(ROLLOUT_HISTORY_TABLE_ENV, options.historyTableName, DYNAMODB_TABLE_NAME_MAX_LENGTH);
+  addName(LIFECYCLE_BUS_ENV, options.lifecycleBusName, EVENT_BUS_NAME_MAX_LENGTH);
   const size = lambdaEnvironmentSize(measured);
   if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
     throw new ConfigurationError(
@@ -188,6 +241,10 @@ interface RolloutResources {
   readonly rolloutAlarms: string;
   /** The active-rollouts table. */
   readonly rolloutsTable: string;
+  /** The rollout history table (the audit trail). */
+  readonly historyTable: string;
+  /** The lifecycle event bus. */
+  readonly lifecycleBus: string;
   /** The service-linked role Application Auto Scaling uses for SageMaker variants. */
   readonly autoScalingServiceLinkedRole: string;
 }
@@ -261,6 +318,27 @@ function tableStatement(r: RolloutResources, ...operations: string[]): iam.Polic
   return allow(operations.map((operation) => `dynamodb:${operation}`), [r.rolloutsTable]);
 }
 
+/**
+ * Recording a lifecycle event: a conditional PutItem of a new key in the history table (never an update: the trail is
+ * never overwritten), then PutEvents on the lifecycle bus (lambdas/shared/lifecycle-events.ts).
+ */
+function recordLifecycleStatements(r: RolloutResources): iam.PolicyStatement[] {
+  return [allow(['dynamodb:PutItem'], [r.historyTable]), allow(['events:PutEvents'], [r.lifecycleBus])];
+}
+
+/**
+ * Writing a rollout's outcome: what recording an event takes, a Query of the endpoint's records in the history table
+ * (the rollout's header and events), and tagging the rolled-out model package with the outcome, with this system's
+ * tag keys only.
+ */
+function summarizeRolloutStatements(r: RolloutResources): iam.PolicyStatement[] {
+  return [
+    allow(['dynamodb:PutItem', 'dynamodb:Query'], [r.historyTable]),
+    allow(['events:PutEvents'], [r.lifecycleBus]),
+    allow(['sagemaker:AddTags'], r.modelPackages, { 'ForAllValues:StringLike': { 'aws:TagKeys': [SYSTEM_TAG_KEY_PATTERN] } }),
+  ];
+}
+
 /** Reads of an endpoint and the configs/models it runs. */
 function describeEndpointStatements(r: RolloutResources, withModels: boolean): iam.PolicyStatement[] {
   return [
@@ -275,7 +353,8 @@ function describeEndpointStatements(r: RolloutResources, withModels: boolean): i
  * '*': endpoint mutations are limited to the configured endpoints; creations of generated names need this
  * system's tag on the request, and deletions need it on the resource, so nothing a person or another tool
  * created can be deleted. CloudWatch writes touch only alarms named with ALARM_NAME_PREFIX; DynamoDB only the
- * active-rollouts table, each function with the item operations it performs.
+ * active-rollouts table and the rollout history table, each function with the item operations it performs (the
+ * history only ever gets new items: PutItem, and Query to read a rollout back); EventBridge only the lifecycle bus.
  */
 const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.PolicyStatement[]>> = {
   'resolve-rollout': (r) => [
@@ -283,7 +362,8 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     ...describeEndpointStatements(r, false),
   ],
   // The endpoint's lock: a conditional put; a refused put returns the holder; ALREADY_LIVE/SUPERSEDED/busy give it back.
-  'lock-endpoint': (r) => [tableStatement(r, 'PutItem', 'GetItem', 'DeleteItem')],
+  // Records the rollout's header (and its start) in the history table once it holds the lock.
+  'lock-endpoint': (r) => [tableStatement(r, 'PutItem', 'GetItem', 'DeleteItem'), ...recordLifecycleStatements(r)],
   'provision-green': (r) => [
     allow(['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig'], [r.anyModel, r.anyEndpointConfig], REQUEST_TAGGED_AS_MANAGED),
     allow(['sagemaker:AddTags'], [r.anyModel, r.anyEndpointConfig, ...r.endpoints], REQUEST_TAGGED_AS_MANAGED),
@@ -291,6 +371,7 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     allow(['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
     ...describeEndpointStatements(r, false),
     allow(['iam:PassRole'], r.modelExecutionRoles, { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }),
+    ...recordLifecycleStatements(r),
   ],
   // DescribeEndpointConfig: whether a rolled-back update was green's provisioning (capacity: the next instance type).
   'check-endpoint': (r) => [allow(['sagemaker:DescribeEndpoint'], r.endpoints), allow(['sagemaker:DescribeEndpointConfig'], [r.anyEndpointConfig])],
@@ -303,7 +384,7 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     allow(['sagemaker:DeleteEndpointConfig'], [r.anyEndpointConfig], RESOURCE_TAGGED_AS_MANAGED),
   ],
   'smoke-check': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r)],
-  'warm-up': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r)],
+  'warm-up': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r), ...recordLifecycleStatements(r)],
   // Only reads the payload source to split it into batches (byte ranges of the dataset): invokes nothing.
   'plan-validation': (r) => readPayloadStatements(r),
   'validate-batch': (r) => [
@@ -313,11 +394,17 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
   ],
   'probe-robustness': (r) => [allow(['sagemaker:InvokeEndpoint'], r.endpoints), ...readPayloadStatements(r)],
   // Reads the batches' samples, writes the report.
-  'judge-validation': (r) => [allow(['s3:GetObject', 's3:PutObject'], [r.validationArtifacts])],
-  // Only announces that the rollout waits for a decision; the operator answers with the task token. No AWS call.
-  'request-approval': () => [],
+  'judge-validation': (r) => [allow(['s3:GetObject', 's3:PutObject'], [r.validationArtifacts]), ...recordLifecycleStatements(r)],
+  // Announces that the rollout waits for a decision (a lifecycle event); the operator answers with the task token.
+  'request-approval': (r) => recordLifecycleStatements(r),
+  // Records who approved, and why, once the operator's decision arrived.
+  'record-approval': (r) => recordLifecycleStatements(r),
   // GetItem: a rollback requested while the step runs (in the endpoint's lock) wins over the shift.
-  'shift-traffic': (r) => [allow(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], r.endpoints), tableStatement(r, 'GetItem')],
+  'shift-traffic': (r) => [
+    allow(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], r.endpoints),
+    tableStatement(r, 'GetItem'),
+    ...recordLifecycleStatements(r),
+  ],
   // Checks that the policy's existing alarms exist, creates the rollout's own (tagged), registers the rollout.
   'arm-alarms': (r) => [
     allow(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'], [r.rolloutAlarms]),
@@ -349,6 +436,7 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     allow(['sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
     ...describeEndpointStatements(r, false),
     autoScalingStatement('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget'),
+    ...recordLifecycleStatements(r),
   ],
   // Probes blue (InvokeEndpoint, payloads from S3) before giving it its weight back; releases green's auto
   // scaling before removing it; resumes blue's scale-in (a RegisterScalableTarget of its existing target).
@@ -360,15 +448,17 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     ...readPayloadStatements(r),
     autoScalingStatement('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget', 'RegisterScalableTarget'),
     ...registerScalableTargetStatements(r),
+    ...recordLifecycleStatements(r),
   ],
   // Reads the endpoint, its configs and models to keep whatever is still in use.
   'delete-resources': (r) => [
     ...describeEndpointStatements(r, true),
     allow(['sagemaker:ListTags'], [r.anyEndpointConfig, r.anyModel]),
     allow(['sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], [r.anyEndpointConfig, r.anyModel], RESOURCE_TAGGED_AS_MANAGED),
+    ...recordLifecycleStatements(r),
   ],
   // After a failed, timed-out or stopped execution: what restore-blue, delete-resources and release-rollout do,
-  // finding the execution's lock by its ARN (a Scan of the small table).
+  // finding the execution's lock by its ARN (a Scan of the small table), then what summarize-rollout does (ABORTED).
   'reconcile-rollout': (r) => [
     allow(['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'], r.endpoints),
     allow(['sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
@@ -382,6 +472,7 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     allow(['cloudwatch:DeleteAlarms'], [r.rolloutAlarms]),
     describeAlarmsStatement(),
     tableStatement(r, 'Scan', 'DeleteItem'),
+    ...summarizeRolloutStatements(r),
   ],
   // Scheduled: lists what this system created, removes what no running rollout owns (tags and the lock table decide).
   'sweep-resources': (r) => [
@@ -397,7 +488,14 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     tableStatement(r, 'Scan'),
   ],
   // Deletes the rollout's own alarms (never an existing one: those do not carry the prefix) and its record.
-  'release-rollout': (r) => [allow(['cloudwatch:DeleteAlarms'], [r.rolloutAlarms]), describeAlarmsStatement(), tableStatement(r, 'DeleteItem')],
+  'release-rollout': (r) => [
+    allow(['cloudwatch:DeleteAlarms'], [r.rolloutAlarms]),
+    describeAlarmsStatement(),
+    tableStatement(r, 'DeleteItem'),
+    ...recordLifecycleStatements(r),
+  ],
+  // Reads the rollout's trail back, writes its outcome and summary, publishes it, tags the model package with it.
+  'summarize-rollout': (r) => summarizeRolloutStatements(r),
   // The alarm handler: restores blue's weights once a probe shows blue serves, records the request, fails the waiting task.
   'on-alarm': (r) => [
     allow(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'], r.endpoints),
@@ -507,7 +605,10 @@ function wildcardReason(resource: string, r: RolloutResources, actions: readonly
       : undefined;
   }
   if (r.modelPackages.includes(resource)) {
-    return `${actions.join(', ')}: model package versions are registered after deployment; the wildcard covers only the versions of a configured model package group, read-only`;
+    const versions = `${actions.join(', ')}: model package versions are registered after deployment; the wildcard covers only the versions of a configured model package group`;
+    return actions.every((action) => /^sagemaker:(Describe|List)/.test(action))
+      ? `${versions}, read-only`
+      : `${versions}; the only change allowed is tagging a version with the rollout's outcome, with this system's tag keys only (${SYSTEM_TAG_KEY_PATTERN})`;
   }
   if (r.samplePayloadObjects.includes(resource)) {
     return (
@@ -531,6 +632,10 @@ export interface RolloutFunctionsProps {
   readonly artifacts: ArtifactsBucket;
   /** The active-rollouts table: ROLLOUTS_TABLE of the functions in ROLLOUTS_TABLE_FUNCTIONS. */
   readonly rolloutsTable: dynamodb.ITable;
+  /** The audit trail: ROLLOUT_HISTORY_TABLE of the functions in LIFECYCLE_EVENT_FUNCTIONS. */
+  readonly historyTable: dynamodb.ITable;
+  /** Where lifecycle events are published: LIFECYCLE_EVENT_BUS of the functions in LIFECYCLE_EVENT_FUNCTIONS. */
+  readonly lifecycleBus: events.IEventBus;
   /** Every target's definition (rolloutDefinitions): their Task TimeoutSeconds bound each step function's timeout. */
   readonly definitions: readonly TargetRolloutDefinition[];
   /**
@@ -586,13 +691,15 @@ export class RolloutFunctions extends Construct {
     }
     if (props.definitions.length === 0) throw new Error('RolloutFunctions needs at least one target definition');
     const timeouts = this.taskTimeouts(props.definitions);
-    const resources = this.rolloutResources(props.config, props.artifacts, props.rolloutsTable);
+    const resources = this.rolloutResources(props);
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const sweeper = props.sweeper ?? parseSweeperConfig({});
     const environmentFor = (dir: string) => ({
       ...rolloutEnvironment(props.config, {
         artifactsBucketName: ARTIFACTS_BUCKET_STEPS.has(dir) ? props.artifacts.bucket.bucketName : undefined,
         rolloutsTableName: ROLLOUTS_TABLE_FUNCTIONS.has(dir) ? props.rolloutsTable.tableName : undefined,
+        historyTableName: LIFECYCLE_EVENT_FUNCTIONS.has(dir) ? props.historyTable.tableName : undefined,
+        lifecycleBusName: LIFECYCLE_EVENT_FUNCTIONS.has(dir) ? props.lifecycleBus.eventBusName : undefined,
       }),
       ...(dir === SWEEPER_DIR ? sweeperEnvironment(sweeper) : {}),
     });
@@ -659,7 +766,7 @@ export class RolloutFunctions extends Construct {
     return timeouts;
   }
 
-  private rolloutResources(config: RolloutConfig, artifacts: ArtifactsBucket, rolloutsTable: dynamodb.ITable): RolloutResources {
+  private rolloutResources({ config, artifacts, rolloutsTable, historyTable, lifecycleBus }: RolloutFunctionsProps): RolloutResources {
     const stack = Stack.of(this);
     // SageMaker lowercases resource names in its ARNs (endpoint/my-endpoint), whatever case they were created with.
     const sagemakerArn = (resource: string, resourceName: string) =>
@@ -686,6 +793,8 @@ export class RolloutFunctions extends Construct {
       // arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>
       rolloutAlarms: stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${ALARM_NAME_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       rolloutsTable: rolloutsTable.tableArn,
+      historyTable: historyTable.tableArn,
+      lifecycleBus: lifecycleBus.eventBusArn,
       // IAM ARNs have no region.
       autoScalingServiceLinkedRole: stack.formatArn({
         service: 'iam',
@@ -721,7 +830,7 @@ export class RolloutFunctions extends Construct {
     // The function's own permissions live in their own policy, so the acknowledgement of X-Ray's Resource '*'
     // (on the role's default policy, below) can never cover a wildcard added here.
     const statements = statementsFor(options.resources);
-    // A function with no permission of its own (request-approval) gets no policy: an empty one is not even synthesized.
+    // A function with no permission of its own would get no policy: an empty one is not even synthesized.
     const stepPolicy = statements.length ? new iam.Policy(this, `${id}Permissions`, { roles: [role], statements }) : undefined;
     if (stepPolicy) this.acknowledgeWildcards(stepPolicy, spec.dir, statements, options.resources);
 

@@ -18,13 +18,14 @@ const FAULTABLE: ReadonlyArray<{ readonly service: FaultableService; readonly op
     service: 'sagemaker',
     operations: [
       'DescribeModelPackage', 'DescribeEndpoint', 'DescribeEndpointConfig', 'DescribeModel', 'CreateModel', 'CreateEndpointConfig',
-      'UpdateEndpoint', 'UpdateEndpointWeightsAndCapacities', 'DeleteModel', 'DeleteEndpointConfig', 'ListTags', 'ListEndpoints',
+      'UpdateEndpoint', 'UpdateEndpointWeightsAndCapacities', 'DeleteModel', 'DeleteEndpointConfig', 'ListTags', 'ListEndpoints', 'AddTags',
     ],
     errors: ['ThrottlingException', 'InternalFailure'],
   },
   { service: 'sagemaker-runtime', operations: ['InvokeEndpoint'], errors: ['ThrottlingException', 'ServiceUnavailable', 'InternalFailure'] },
   { service: 'cloudwatch', operations: ['PutMetricAlarm', 'DescribeAlarms', 'DeleteAlarms'], errors: ['Throttling', 'InternalServiceFault'] },
-  { service: 'dynamodb', operations: ['PutItem', 'GetItem', 'UpdateItem', 'DeleteItem', 'Scan'], errors: ['ThrottlingException', 'InternalServerError'] },
+  { service: 'dynamodb', operations: ['PutItem', 'GetItem', 'UpdateItem', 'DeleteItem', 'Scan', 'Query'], errors: ['ThrottlingException', 'InternalServerError'] },
+  { service: 'events', operations: ['PutEvents'], errors: ['ThrottlingException', 'InternalException'] },
   { service: 'application-autoscaling', operations: ['DescribeScalableTargets'], errors: ['ConcurrentUpdateException', 'InternalServiceException'] },
   { service: 's3', operations: ['GetObject', 'PutObject'], errors: ['SlowDown', 'InternalError'] },
   { service: 'servicequotas', operations: ['ListServiceQuotas'], errors: ['TooManyRequestsException', 'ServiceException'] },
@@ -49,7 +50,7 @@ export const STOP_STATES = [
   'Restore blue',
 ] as const;
 
-type FaultableService = 'sagemaker' | 'sagemaker-runtime' | 's3' | 'cloudwatch' | 'application-autoscaling' | 'dynamodb' | 'servicequotas';
+type FaultableService = 'sagemaker' | 'sagemaker-runtime' | 's3' | 'cloudwatch' | 'application-autoscaling' | 'dynamodb' | 'servicequotas' | 'events';
 
 export interface ApiFault {
   readonly kind: 'api-error';

@@ -43,8 +43,26 @@ export function timelinePrinter(write: (line: string) => void): (entry: Timeline
 export function summaryLines(report: RehearsalReport): string[] {
   const lines = ['', `Outcome: ${report.outcome}  (scenario ${report.scenario})`];
   if (report.execution) {
-    lines.push(`Execution: ${report.execution.status}, ${report.execution.stateTransitions} state transitions${report.execution.error ? `, ${report.execution.error}: ${report.execution.cause}` : ''}`);
+    const { status, stateTransitions, error, cause, output } = report.execution;
+    const summaryText = typeof (output as { text?: unknown } | null)?.text === 'string' ? (output as { text: string }).text : undefined;
+    // A failed rollout's cause is its summary (several lines): shown as a block, like a succeeded one's output.
+    const causeBlock = cause !== null && cause.includes('\n') ? cause : undefined;
+    lines.push(`Execution: ${status}, ${stateTransitions} state transitions${error ? `, ${error}${causeBlock || cause === null ? '' : `: ${cause}`}` : ''}`);
+    const block = summaryText ?? causeBlock;
+    if (block) {
+      lines.push(summaryText ? "Summary (the execution's output):" : "Summary (the execution's cause):");
+      for (const line of block.split('\n')) lines.push(`  ${line}`);
+    }
   }
+  if (report.notifications.length > 0) {
+    lines.push(`Notifications (SNS): ${report.notifications.length}`);
+    for (const notification of report.notifications) lines.push(`  ${clockOf(notification.atSecond)}  ${notification.message}`);
+  }
+  const latest = report.history[0];
+  lines.push(
+    `Audit trail: ${report.history.length} rollout${report.history.length === 1 ? '' : 's'} recorded` +
+      (latest ? ` (latest: ${latest.outcome?.outcome ?? 'no outcome'}, ${latest.events} events)` : ''),
+  );
   if (report.endpoint) {
     lines.push(`Endpoint ${report.target.endpointName}: ${report.endpoint.status} on ${report.endpoint.endpointConfigName}`);
     for (const v of report.endpoint.variants) {

@@ -12,6 +12,10 @@ import { alarmEventPattern, approvalEventPattern } from '../lambdas/shared/event
 import { executionEndedEventPattern } from '../lambdas/shared/execution-events';
 import { ALARM_NAME_PREFIX, deploymentIdFor } from '../lambdas/shared/names';
 import { ROLLOUTS_TABLE_ENV } from '../lambdas/shared/rollout-record';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { listRolloutHistory, readRolloutAudit, ROLLOUT_HISTORY_TABLE_ENV, type RolloutHistoryEntry } from '../lambdas/shared/audit-trail';
+import { LIFECYCLE_BUS_ENV, LIFECYCLE_EVENT_SOURCE, NOTIFICATION_EVENT_PATTERN } from '../lambdas/shared/lifecycle-events';
+import { configureMetricsSink } from '../lambdas/shared/metrics';
 import { rollBackNow, type RollBackNowResult } from '../lambdas/shared/rollback';
 import { createLogger } from '../lambdas/shared/logger';
 import { dynamoDbClient, s3Client, sageMakerClient, sageMakerRuntimeClient, sfnClient } from '../lambdas/shared/aws-clients';
@@ -45,6 +49,10 @@ export const REHEARSAL_DATASET_BUCKET = 'rehearsal-golden-datasets';
 export const REHEARSAL_ARTIFACTS_BUCKET = `sagemaker-blue-green-artifacts-${REHEARSAL_ACCOUNT}`;
 /** The active-rollouts table in the rehearsal's account. */
 export const REHEARSAL_ROLLOUTS_TABLE = 'sagemaker-blue-green-active-rollouts';
+/** The audit trail's table, the lifecycle events' bus and the notifications topic, as the stack names them. */
+export const REHEARSAL_HISTORY_TABLE = 'sagemaker-blue-green-rollout-history';
+export const REHEARSAL_EVENT_BUS = 'sagemaker-blue-green-rollout-events';
+export const REHEARSAL_NOTIFICATIONS_TOPIC = 'sagemaker-blue-green-notifications';
 /** EventBridge's delivery of an event to a Lambda target, by default (virtual milliseconds). */
 const DEFAULT_EVENT_DELIVERY_MS = 500;
 const DEFAULT_IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-gpu-py312';
@@ -72,6 +80,8 @@ export interface RehearsalReport {
   readonly outcome: Outcome;
   readonly target: { readonly modelPackageGroupName: string; readonly endpointName: string };
   readonly modelPackageArn: string | null;
+  /** The tags of that package when the run ended: the rollout writes its result there (`bluegreen:<endpoint>:*`). */
+  readonly modelPackageTags: Readonly<Record<string, string>>;
   readonly execution: {
     readonly name: string;
     readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -79,6 +89,8 @@ export interface RehearsalReport {
     readonly cause: string | null;
     readonly stateTransitions: number;
     readonly finalState: string | null;
+    /** The execution's output: the rollout's summary (a failed execution has none: its cause is the summary's text). */
+    readonly output: unknown;
   } | null;
   readonly endpoint: {
     readonly status: string;
@@ -125,6 +137,14 @@ export interface RehearsalReport {
   }[];
   /** The reconciler's runs after executions that failed, timed out or were stopped. */
   readonly reconciliations: readonly ReconciliationReport[];
+  /** The lifecycle events published on the system's bus, in order. */
+  readonly lifecycleEvents: readonly { readonly atSecond: number; readonly detailType: string; readonly deploymentId: string; readonly message: string }[];
+  /** What the notifications topic received (the rule on the bus, as the stack sets it up). */
+  readonly notifications: readonly { readonly atSecond: number; readonly message: string }[];
+  /** The audit trail when the run ended: every rollout recorded, newest first, with its events' count. */
+  readonly history: readonly (RolloutHistoryEntry & { readonly events: number })[];
+  /** The EMF metrics the functions published, summed by name. */
+  readonly publishedMetrics: Readonly<Record<string, { readonly count: number; readonly sum: number; readonly max: number; readonly unit: string }>>;
   /** Alarm state changes seen on the bus, and what the rollback handler did with those that matched its rule. */
   readonly alarmEvents: readonly AlarmEventReport[];
   /** Rollbacks asked for by an alarm or an operator (the fast path, before the execution's own restore). */
@@ -285,6 +305,8 @@ interface ExecutionRecord {
   endedAtMs?: number;
   /** Every state entered, with its virtual time (for the transition figures). */
   entries: StateEntry[];
+  /** The execution's output (SUCCEEDED only). */
+  output?: unknown;
 }
 
 export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalReport> {
@@ -364,6 +386,23 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       if (scenario.endpoint?.autoScaling) seedBlueAutoScaling(sim, target.endpointName, blueVariantOf(scenario), scenario.endpoint.autoScaling);
       for (const alarm of scenario.existingAlarms) seedExistingAlarm(sim, alarm, target.endpointName, scenario.endpoint ? blueVariantOf(scenario) : 'AllTraffic');
       sim.dynamodb.createTable(REHEARSAL_ROLLOUTS_TABLE, { partitionKey: 'endpointName' });
+      sim.dynamodb.createTable(REHEARSAL_HISTORY_TABLE, { partitionKey: 'endpointName', sortKey: 'recordKey' });
+      sim.eventBridge.createEventBus(REHEARSAL_EVENT_BUS);
+      const notificationsTopicArn = `arn:aws:sns:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:${REHEARSAL_NOTIFICATIONS_TOPIC}`;
+      sim.eventBridge.putRule({
+        busName: REHEARSAL_EVENT_BUS,
+        ruleName: 'notifications',
+        pattern: NOTIFICATION_EVENT_PATTERN as never,
+        target: { kind: 'sns', topicArn: notificationsTopicArn, messagePath: '$.detail.message' },
+      });
+      sim.eventBridge.putRule({
+        busName: REHEARSAL_EVENT_BUS,
+        ruleName: 'rehearsal-timeline',
+        pattern: { source: [LIFECYCLE_EVENT_SOURCE] },
+        target: { kind: 'callback', deliver: (event) => note({ kind: 'event', message: `Lifecycle event "${event['detail-type']}": ${String(event.detail.message)}` }) },
+      });
+      const publishedMetrics: Record<string, { count: number; sum: number; max: number; unit: string }> = {};
+      configureMetricsSink((emf) => collectEmf(emf, publishedMetrics));
       sim.s3.createBucket(REHEARSAL_ARTIFACTS_BUCKET);
       const datasetUri = target.policy.validation.datasetS3Uri;
       if (datasetUri) {
@@ -382,6 +421,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       process.env.AWS_REGION = REHEARSAL_REGION;
       process.env.ARTIFACTS_BUCKET = REHEARSAL_ARTIFACTS_BUCKET;
       process.env[ROLLOUTS_TABLE_ENV] = REHEARSAL_ROLLOUTS_TABLE;
+      process.env[ROLLOUT_HISTORY_TABLE_ENV] = REHEARSAL_HISTORY_TABLE;
+      process.env[LIFECYCLE_BUS_ENV] = REHEARSAL_EVENT_BUS;
       // The functions run on Node.js 22 in Lambda; the SDK's warning about the local Node 20 is noise here.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
       configureAwsClients({ region: REHEARSAL_REGION, credentials: sim.credentials, requestHandler: sim.requestHandler });
@@ -599,7 +640,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
             }
           }
         })();
-        await run.result.catch(() => undefined);
+        record.output = await run.result.catch(() => undefined);
         await logs;
         running.delete(name);
         record.endedAtMs = clock.now();
@@ -758,7 +799,17 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       const validation = judged
         ? { ...judged, report: readReport(sim, judged.reportUri), warmUp: warmUp ?? null }
         : null;
+      // Read straight from the simulated table (not through the transport): the report's reads are not the system's calls.
+      const historyReader = directDynamoDbClient(sim);
+      const history = await Promise.all(
+        (await listRolloutHistory(historyReader, REHEARSAL_HISTORY_TABLE)).map(async (entry) => ({
+          ...entry,
+          events: (await readRolloutAudit(historyReader, REHEARSAL_HISTORY_TABLE, entry.endpointName, entry.deploymentId)).events.length,
+        })),
+      );
       return buildReport({
+        history,
+        publishedMetrics,
         scenario,
         target,
         sim,
@@ -779,6 +830,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   } finally {
     restoreHostConfig();
     configureAwsClients({});
+    configureMetricsSink(undefined);
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
     Object.assign(process.env, savedEnv);
   }
@@ -893,9 +945,17 @@ function endpointMutations(sim: SimulatedAws, executionArn: string, untilMs: num
   // Until the execution (and its reconciler) ended: a later rollout retiring this one's green names it too.
   const times = sim.calls
     .filter((c) => c.atMs <= untilMs && c.service === 'sagemaker' && !c.error && isMutatingOperation(c.service, c.operation))
+    .filter((c) => !recordsOnModelPackage(c.operation, c.input))
     .filter((c) => JSON.stringify(c.input ?? null).includes(deploymentId))
     .map((c) => c.atMs);
   return times.length > 0 ? { firstMs: Math.min(...times), lastMs: Math.max(...times) } : null;
+}
+
+/** The outcome written on the model package (its tags or metadata): a record of the rollout, not a change of the endpoint. */
+function recordsOnModelPackage(operation: string, input: unknown): boolean {
+  if (operation === 'UpdateModelPackage') return true;
+  const resourceArn = (input as { ResourceArn?: unknown } | null)?.ResourceArn;
+  return (operation === 'AddTags' || operation === 'DeleteTags') && typeof resourceArn === 'string' && resourceArn.includes(':model-package/');
 }
 
 /**
@@ -934,6 +994,8 @@ function buildReport(input: {
   modelPackageArn: string | null;
   virtualSeconds: number;
   wallMs: number;
+  history: RehearsalReport['history'];
+  publishedMetrics: RehearsalReport['publishedMetrics'];
 }): RehearsalReport {
   const { sim, target, executions } = input;
   const endpoint = sim.sagemaker.endpointSnapshot(target.endpointName);
@@ -960,6 +1022,7 @@ function buildReport(input: {
     outcome: outcomeOf(executions, input.reconciliations),
     target: { modelPackageGroupName: target.modelPackageGroupName, endpointName: target.endpointName },
     modelPackageArn: input.modelPackageArn,
+    modelPackageTags: modelPackageTagsOf(sim, input.modelPackageArn),
     execution: last
       ? {
           name: last.name,
@@ -968,6 +1031,7 @@ function buildReport(input: {
           cause: last.cause,
           stateTransitions: last.stateTransitions,
           finalState: last.finalState,
+          output: last.status === 'SUCCEEDED' ? (last.output ?? null) : null,
         }
       : null,
     endpoint: endpoint
@@ -1004,6 +1068,15 @@ function buildReport(input: {
     rollouts: executions.filter((e) => e.mutated).length,
     executions: executions.map((e) => ({ name: e.name, status: e.status, finalState: e.finalState, mutated: e.mutated, mutationSeconds: e.mutationSeconds, error: e.error })),
     reconciliations: input.reconciliations,
+    lifecycleEvents: sim.eventBridge.publishedEvents(REHEARSAL_EVENT_BUS).map((event) => ({
+      atSecond: (Date.parse(event.time) - REHEARSAL_EPOCH_MS) / 1000,
+      detailType: event['detail-type'],
+      deploymentId: String((event.detail.rollout as { deploymentId?: unknown } | undefined)?.deploymentId ?? ''),
+      message: String(event.detail.message ?? ''),
+    })),
+    notifications: sim.eventBridge.snsDeliveries().map((delivery) => ({ atSecond: (delivery.atMs - REHEARSAL_EPOCH_MS) / 1000, message: delivery.message })),
+    history: input.history,
+    publishedMetrics: input.publishedMetrics,
     timeline: input.timeline,
     awsCalls: {
       total: sim.calls.length,
@@ -1030,6 +1103,39 @@ function scalableTargetsOf(sim: SimulatedAws, endpointName: string): RehearsalRe
     maxCapacity: t.MaxCapacity,
     scaleInSuspended: t.SuspendedState?.DynamicScalingInSuspended === true,
   }));
+}
+
+/** The tags of a model package (none when there is no package, or it does not exist). */
+function modelPackageTagsOf(sim: SimulatedAws, modelPackageArn: string | null): Record<string, string> {
+  if (!modelPackageArn) return {};
+  try {
+    const { Tags = [] } = sim.sagemaker.execute('ListTags', { ResourceArn: modelPackageArn }) as { Tags?: { Key: string; Value: string }[] };
+    return Object.fromEntries(Tags.map((tag) => [tag.Key, tag.Value]));
+  } catch {
+    return {};
+  }
+}
+
+/** A DynamoDB client answered by the simulation directly: operations named after the command (QueryCommand → Query). */
+function directDynamoDbClient(sim: SimulatedAws): DynamoDBClient {
+  return {
+    send: async (command: { constructor: { name: string }; input: unknown }) =>
+      sim.dynamodb.execute(command.constructor.name.replace(/Command$/, ''), structuredClone(command.input)),
+  } as unknown as DynamoDBClient;
+}
+
+/** Adds one EMF document's metrics (every metric of its directive) to the sums by name. */
+function collectEmf(emf: Record<string, unknown>, sums: Record<string, { count: number; sum: number; max: number; unit: string }>): void {
+  const directives = ((emf._aws as { CloudWatchMetrics?: { Metrics?: { Name: string; Unit?: string }[] }[] } | undefined)?.CloudWatchMetrics ?? []);
+  for (const metric of directives.flatMap((directive) => directive.Metrics ?? [])) {
+    const values = ([] as unknown[]).concat(emf[metric.Name]).filter((value): value is number => typeof value === 'number');
+    const entry = (sums[metric.Name] ??= { count: 0, sum: 0, max: Number.NEGATIVE_INFINITY, unit: metric.Unit ?? 'None' });
+    for (const value of values) {
+      entry.count += 1;
+      entry.sum += value;
+      entry.max = Math.max(entry.max, value);
+    }
+  }
 }
 
 /** The first alarm rollback that restored blue's weights: from the alarm event to the weights requested. */

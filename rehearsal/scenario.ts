@@ -161,7 +161,7 @@ const FaultSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('api-error'),
-      service: z.enum(['sagemaker', 'sagemaker-runtime', 's3', 'cloudwatch', 'application-autoscaling', 'dynamodb', 'sfn', 'servicequotas']),
+      service: z.enum(['sagemaker', 'sagemaker-runtime', 's3', 'cloudwatch', 'application-autoscaling', 'dynamodb', 'sfn', 'servicequotas', 'events']),
       operation: z.string().min(1),
       error: z.string().min(1),
       message: z.string().optional(),

@@ -39,7 +39,7 @@ const ABORT_OPTIONS = {
 export const abortCommand: Command<AbortOptions> = {
   name: 'abort',
   summary: "stop an endpoint's rollout in progress; the reconciler restores blue and removes green",
-  usage: `Usage: npm run operator -- abort --endpoint NAME [--reason TEXT] [--by NAME] [--table TABLE] [--region REGION]
+  usage: `Usage: npx sagemaker-blue-green abort --endpoint NAME [--reason TEXT] [--by NAME] [--table TABLE] [--region REGION]
 
 Aborts the rollout in progress on an endpoint, at any step: finds the execution holding the endpoint's lock
 and stops it (StopExecution, error ${ABORT_ERROR}). The execution ends ABORTED, and the reconciler it starts
@@ -139,7 +139,7 @@ function stoppedLines(lock: EndpointLock, execution: DescribeExecutionCommandOut
     '',
     'Next: the execution ends ABORTED and the reconciler takes over: it gives blue its weight back once blue answers a ' +
       "probe, removes green, deletes the rollout's alarms and releases the endpoint's lock.",
-    `Follow it: npm run operator -- trace --execution ${lock.executionArn}`,
+    `Follow it: npx sagemaker-blue-green trace --execution ${lock.executionArn}`,
   ];
 }
 

@@ -16,7 +16,7 @@ export type ApproveOptions = z.infer<typeof ApproveOptionsSchema>;
 export const approveCommand: Command<ApproveOptions> = {
   name: 'approve',
   summary: 'approve a rollout that waits for a decision: it carries on with green',
-  usage: `Usage: npm run operator -- approve --execution ARN [--by NAME] [--reason TEXT] [--region REGION]
+  usage: `Usage: npx sagemaker-blue-green approve --execution ARN [--by NAME] [--reason TEXT] [--region REGION]
 
 Approves a rollout waiting in "Wait for approval" (validation INCONCLUSIVE, or a policy that asks for a
 person): shows the endpoint, model package version and validation verdict, then answers the task token

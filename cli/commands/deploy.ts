@@ -51,7 +51,7 @@ const DEPLOY_OPTIONS = {
 export const deployCommand: Command<DeployOptions> = {
   name: 'deploy',
   summary: 'start a rollout of an approved model package version by hand, as its approval would',
-  usage: `Usage: npm run operator -- deploy --model-package-arn ARN --state-machine-arn ARN [--by NAME] [--region REGION]
+  usage: `Usage: npx sagemaker-blue-green deploy --model-package-arn ARN --state-machine-arn ARN [--by NAME] [--region REGION]
 
 Starts a rollout of an Approved model package version by hand (e.g. again after a rollout failed for a
 reason since fixed): the rollout state machine is started with the very event an approval sends, so the
@@ -66,7 +66,7 @@ of an older version "Superseded by a newer version", and of the version already 
 Options:
   --model-package-arn ARN  the model package version (arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/N)
   --state-machine-arn ARN  the rollout state machine (the stack's output), in the package's region
-  --by NAME                who starts it, printed with the result (default: your OS user name)
+  --by NAME                who starts it, printed and recorded as the rollout's trigger (default: your OS user name)
   --region REGION          AWS region (default: AWS_REGION or your profile's region); must be the ARNs' region
   --help                   this text`,
   options: DEPLOY_OPTIONS,
@@ -169,7 +169,8 @@ async function deploy(options: DeployOptions, context: CliContext): Promise<void
   const pkg = approvedPackage(packageArn, described, region, account!);
 
   const name = deployExecutionName(pkg.groupName, pkg.version, randomUUID().replace(/-/g, ''));
-  const input = JSON.stringify(approvalEventFor(pkg, randomUUID(), context.now()));
+  // `deployedBy` beside the event (SageMaker's events never carry it): "Resolve rollout" records an operator deploy by it.
+  const input = JSON.stringify({ ...approvalEventFor(pkg, randomUUID(), context.now()), deployedBy: by });
   let executionArn: string | undefined;
   try {
     ({ executionArn } = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name, input })));
@@ -181,7 +182,7 @@ async function deploy(options: DeployOptions, context: CliContext): Promise<void
   context.out(`Started a rollout of ${pkg.groupName} version ${pkg.version} (${pkg.arn}), by ${by}.`);
   context.out(`Execution: ${executionArn}`);
   context.out('Follow it with:');
-  context.out(`  npm run operator -- trace --execution ${executionArn}`);
+  context.out(`  npx sagemaker-blue-green trace --execution ${executionArn}`);
   const url = executionConsoleUrl(executionArn);
   if (url) context.out(`  ${url}`);
   context.out('If another rollout runs on the endpoint, this one queues behind it; if the endpoint already serves this version, it ends "Already live".');

@@ -16,7 +16,7 @@ export type RejectOptions = z.infer<typeof RejectOptionsSchema>;
 export const rejectCommand: Command<RejectOptions> = {
   name: 'reject',
   summary: 'reject a rollout that waits for a decision: it rolls back to blue',
-  usage: `Usage: npm run operator -- reject --execution ARN --reason TEXT [--by NAME] [--region REGION]
+  usage: `Usage: npx sagemaker-blue-green reject --execution ARN --reason TEXT [--by NAME] [--region REGION]
 
 Rejects a rollout waiting in "Wait for approval": shows the endpoint, model package version and validation
 verdict, then fails the task token with SendTaskFailure (error ${REJECTION_ERROR}, cause "Rejected by NAME:

@@ -37,7 +37,7 @@ const ROLLBACK_OPTIONS = {
 export const rollbackCommand: Command<RollbackOptions> = {
   name: 'rollback',
   summary: "roll an endpoint's rollout back now: blue gets its traffic back, green is removed",
-  usage: `Usage: npm run operator -- rollback --endpoint NAME [--reason TEXT] [--by NAME] [--table TABLE] [--region REGION]
+  usage: `Usage: npx sagemaker-blue-green rollback --endpoint NAME [--reason TEXT] [--by NAME] [--table TABLE] [--region REGION]
 
 Rolls back the rollout active on an endpoint, during a traffic shift, a bake or the rollback window, as an
 alarm would: checks that blue answers a probe request, gives blue its weight back and green weight 0 in

@@ -28,7 +28,7 @@ const TRACE_OPTIONS = { ...EXECUTION_OPTION, ...REGION_OPTION, json: { type: 'bo
 export const traceCommand: Command<TraceOptions> = {
   name: 'trace',
   summary: "an execution's timeline: states, task failures and retries, waits, final status",
-  usage: `Usage: npm run operator -- trace --execution ARN [--region REGION] [--json]
+  usage: `Usage: npx sagemaker-blue-green trace --execution ARN [--region REGION] [--json]
 
 Prints what a rollout execution did (or a reconciler's), from its Step Functions history: one line per state
 entered or left, task failure, retry and the end, with the time since the execution started, e.g.

@@ -5,6 +5,8 @@
  * - ones the endpoint uses are retained: its current config, and the models that config's variants run;
  * - while the endpoint is not InService/Failed (an update in flight, whose configs SageMaker still needs),
  *   everything is retained.
+ * Given the rollout's plan, what it deleted is recorded as a `CleanupCompleted` lifecycle event (the reconciler,
+ * which passes no sink, records nothing); recording never fails the step.
  */
 import {
   DeleteEndpointConfigCommand,
@@ -13,7 +15,10 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
+import { hashConfig } from '../shared/audit-trail';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink, type ResourceRef } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
+import { RolloutPlanSchema } from '../shared/plan';
 import {
   describeEndpointConfigIfExists,
   describeEndpointIfExists,
@@ -27,12 +32,19 @@ export const STEP = 'delete-resources';
 
 const names = (what: string) => z.array(z.string({ error: `must be ${what} names` }).min(1, 'must not be empty'), { error: 'must be an array' });
 
-export const DeleteResourcesInputSchema = z.object({
-  endpointName: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
-  /** May repeat a name (the ASL builds the list from plan fields that can coincide). */
-  endpointConfigNames: names('endpoint config'),
-  modelNames: names('model'),
-});
+export const DeleteResourcesInputSchema = z
+  .object({
+    endpointName: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+    /** May repeat a name (the ASL builds the list from plan fields that can coincide). */
+    endpointConfigNames: names('endpoint config'),
+    modelNames: names('model'),
+    /** The rollout whose resources these are: what was deleted is recorded in its audit trail. Optional: no plan, no event. */
+    plan: RolloutPlanSchema.optional(),
+  })
+  .refine((input) => input.plan === undefined || input.plan.endpointName === input.endpointName, {
+    path: ['plan', 'endpointName'],
+    error: 'must be the same endpoint as endpointName',
+  });
 export type DeleteResourcesInput = z.infer<typeof DeleteResourcesInputSchema>;
 
 export interface RetainedResource {
@@ -49,14 +61,19 @@ export interface DeleteResourcesResult {
 
 export const NOT_CREATED_BY_THIS_SYSTEM = 'not created by this system';
 
-export async function deleteResources(
-  input: DeleteResourcesInput,
-  deps: { readonly sageMaker: SageMakerClient; readonly logger: StepLogger },
-): Promise<DeleteResourcesResult> {
+export interface DeleteResourcesDependencies {
+  readonly sageMaker: SageMakerClient;
+  readonly logger: StepLogger;
+  /** Where `CleanupCompleted` goes (with the input's plan); absent: nothing is recorded. */
+  readonly lifecycle?: LifecycleSink;
+}
+
+export async function deleteResources(input: DeleteResourcesInput, deps: DeleteResourcesDependencies): Promise<DeleteResourcesResult> {
   const { sageMaker } = deps;
   const configNames = [...new Set(input.endpointConfigNames)];
   const modelNames = [...new Set(input.modelNames)];
   const deleted: string[] = [];
+  const removed: ResourceRef[] = [];
   const retained: RetainedResource[] = [];
 
   const endpoint = await describeEndpointIfExists(sageMaker, input.endpointName);
@@ -77,6 +94,7 @@ export async function deleteResources(
       retained.push({ name, reason: `in use: endpoint ${input.endpointName} runs it` });
     } else if (await unlessNotFound('endpoint configuration', () => sageMaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })))) {
       deleted.push(name);
+      removed.push({ kind: 'endpoint-config', name });
     }
   }
   for (const name of modelNames) {
@@ -90,10 +108,28 @@ export async function deleteResources(
       retained.push({ name, reason: `in use: a variant of endpoint ${input.endpointName}'s config ${inUse.configName} runs it` });
     } else if (await unlessNotFound('model', () => sageMaker.send(new DeleteModelCommand({ ModelName: name })))) {
       deleted.push(name);
+      removed.push({ kind: 'model', name });
     }
   }
   deps.logger.info('Cleanup done', { deleted, retained });
+  // Nothing deleted (all retained, or a retry finding it all gone): no cleanup to report.
+  if (input.plan && deps.lifecycle && removed.length > 0) {
+    await recordLifecycleEvent(
+      deps.lifecycle,
+      rolloutRef(input.plan),
+      { type: 'CleanupCompleted', resourcesRemoved: removed },
+      { discriminator: cleanupDiscriminator(configNames, modelNames) },
+    );
+  }
   return { deleted, retained };
+}
+
+/**
+ * Tells apart the step's two runs in one rollout (after promotion: blue's config and model; after a rollback:
+ * green's): a short hash of the names it was asked to delete, stable across retries.
+ */
+export function cleanupDiscriminator(configNames: readonly string[], modelNames: readonly string[]): string {
+  return hashConfig({ endpointConfigs: [...new Set(configNames)].sort(), models: [...new Set(modelNames)].sort() }).slice(0, 8);
 }
 
 interface ResourcesInUse {

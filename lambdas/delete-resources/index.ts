@@ -3,7 +3,8 @@
  * system created that the endpoint no longer uses; reports what it deleted and what it kept, and why.
  */
 import { sageMakerClient } from '../shared/aws-clients';
-import { createLogger, logFailures, setInvocationLogKeys } from '../shared/logger';
+import { lifecycleSinkFromEnvironment } from '../shared/lifecycle-sink';
+import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
 import { deleteResources, DeleteResourcesInputSchema, STEP, type DeleteResourcesResult } from './delete';
 
@@ -13,7 +14,9 @@ export const handler = async (event: unknown): Promise<DeleteResourcesResult> =>
   setInvocationLogKeys(logger, {});
   return logFailures(logger, async () => {
     const input = parseInput(DeleteResourcesInputSchema, event, STEP);
-    setInvocationLogKeys(logger, { endpointName: input.endpointName });
-    return deleteResources(input, { sageMaker: sageMakerClient(), logger });
+    setInvocationLogKeys(logger, input.plan ? planLogKeys(input.plan) : { endpointName: input.endpointName });
+    // Without the plan (an older definition's input) there is no rollout to record the cleanup for.
+    const lifecycle = input.plan ? lifecycleSinkFromEnvironment(logger, input.endpointName) : undefined;
+    return deleteResources(input, { sageMaker: sageMakerClient(), logger, ...(lifecycle ? { lifecycle } : {}) });
   });
 };

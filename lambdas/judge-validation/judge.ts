@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { artifactsBucket, putJson, readJsonLines, reportKey, s3Uri } from '../shared/artifacts';
 import { evaluateGates, overallVerdict } from '../shared/gates';
 import { mapWithConcurrency } from '../shared/invoke';
+import { recordLifecycleEvent, rolloutRef, type GateOutcome, type LifecycleSink } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
+import { publishRolloutMetrics, ROLLOUT_METRIC_NAMES } from '../shared/metrics';
 import { RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
 import { nowIso } from '../shared/time';
 import type { GateName, GateResult, GateVerdict, PairedSample, RobustnessResult, ValidationReport, Verdict } from '../shared/validation-types';
@@ -94,7 +96,14 @@ export interface JudgeValidationDependencies {
   readonly logger: StepLogger;
   /** @default process.env (ARTIFACTS_BUCKET) */
   readonly env?: NodeJS.ProcessEnv;
+  /** Where the Validation Verdict and the gate metrics go; absent: neither is recorded. */
+  readonly lifecycle?: LifecycleSink;
 }
+
+/** Longest gate reason in the Validation Verdict event (the full one is in the report). */
+export const MAX_EVENT_REASON_CHARS = 300;
+/** CloudWatch's longest dimension value. */
+const MAX_DIMENSION_VALUE_CHARS = 1024;
 
 export async function judgeValidation(input: JudgeValidationInput, deps: JudgeValidationDependencies): Promise<JudgeValidationResult> {
   const { plan } = input;
@@ -129,6 +138,11 @@ export async function judgeValidation(input: JudgeValidationInput, deps: JudgeVa
     robustness: input.robustness,
   };
   await putJson(deps.s3, bucket, key, stored);
+  // After the report is stored: the event points at it.
+  if (deps.lifecycle) {
+    await recordLifecycleEvent(deps.lifecycle, rolloutRef(plan), { type: 'ValidationVerdict', verdict: report.verdict, gates: gateOutcomes(report.gates), reportUri });
+    publishGateMetrics(plan.endpointName, report.gates);
+  }
 
   const header = `Validation ${report.verdict} on ${report.sampleCount} requests (${describeSourceShort(plan)}):`;
   return {
@@ -137,6 +151,43 @@ export async function judgeValidation(input: JudgeValidationInput, deps: JudgeVa
     reportUri,
     gates: report.gates.map((gate) => ({ gate: gate.gate, verdict: gate.verdict })),
   };
+}
+
+/** The gates as the Validation Verdict event carries them: checks without `passed`, reasons cut to MAX_EVENT_REASON_CHARS. */
+export function gateOutcomes(gates: readonly GateResult[]): GateOutcome[] {
+  return gates.map((gate) => ({
+    gate: gate.gate,
+    verdict: gate.verdict,
+    samples: gate.samples,
+    checks: gate.checks.map(({ name, statistic, threshold, comparison }) => ({ name, statistic, threshold, comparison })),
+    reason: gate.reason.length <= MAX_EVENT_REASON_CHARS ? gate.reason : `${gate.reason.slice(0, MAX_EVENT_REASON_CHARS - 3)}...`,
+  }));
+}
+
+/**
+ * A CloudWatch dimension value from free text (a check's name): printable ASCII only (control characters become
+ * spaces, other characters "?"), at most 1024 characters; undefined when nothing printable is left.
+ */
+export function dimensionValueOf(text: string): string | undefined {
+  const printable = text.replace(/[\x00-\x1F\x7F]/g, ' ').replace(/[^\x20-\x7E]/g, '?');
+  const value = printable.trim().slice(0, MAX_DIMENSION_VALUE_CHARS).trim();
+  return value.length > 0 ? value : undefined;
+}
+
+/**
+ * Per gate that ran (not SKIPPED): `GateFailed` (1 on FAIL, else 0) under dimension Gate = the gate, and `GateValue`
+ * of each check with a statistic under Gate = "<gate>:<check name>" (a dashboard graphs a check against its threshold).
+ */
+export function publishGateMetrics(endpointName: string, gates: readonly GateResult[]): void {
+  for (const gate of gates) {
+    if (gate.verdict === 'SKIPPED') continue;
+    publishRolloutMetrics(endpointName, [{ name: ROLLOUT_METRIC_NAMES.gateFailed, unit: 'Count', value: gate.verdict === 'FAIL' ? 1 : 0 }], { Gate: gate.gate });
+    for (const check of gate.checks) {
+      const dimension = dimensionValueOf(`${gate.gate}:${check.name}`);
+      if (check.statistic === null || !Number.isFinite(check.statistic) || dimension === undefined) continue;
+      publishRolloutMetrics(endpointName, [{ name: ROLLOUT_METRIC_NAMES.gateValue, unit: 'None', value: check.statistic }], { Gate: dimension });
+    }
+  }
 }
 
 /** A batch's samples, streamed from S3 and checked line by line. */

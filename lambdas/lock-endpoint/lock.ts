@@ -34,10 +34,13 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { findTarget, type RolloutConfig } from '../shared/config';
+import { hashConfig, putRolloutHeader, type RolloutHeader } from '../shared/audit-trail';
+import { findTarget, type DeploymentTarget, type RolloutConfig } from '../shared/config';
 import { EndpointLocked, TargetNotConfigured } from '../shared/errors';
 import { executionTimeoutSeconds } from '../shared/execution-time';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink, type RolloutTrigger } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
+import { publishRolloutMetrics, ROLLOUT_METRIC_NAMES } from '../shared/metrics';
 import { packageVersionOfVariant } from '../shared/names';
 import { RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
 import { acquireEndpointLock, deleteActiveRollout, type EndpointLock } from '../shared/rollout-record';
@@ -93,6 +96,8 @@ export interface LockEndpointDependencies {
   /** The deployment targets (from the function's environment): the target's policy bounds the lock's life. */
   readonly config: RolloutConfig;
   readonly logger: StepLogger;
+  /** Where the rollout's start is recorded (audit header, Rollout Started, RolloutsStarted metric); absent: not recorded. */
+  readonly lifecycle?: LifecycleSink;
 }
 
 export async function lockEndpoint(input: ParsedLockEndpointInput, deps: LockEndpointDependencies): Promise<LockEndpointResult> {
@@ -161,9 +166,88 @@ export async function lockEndpoint(input: ParsedLockEndpointInput, deps: LockEnd
     await release(plan, deps);
     return waitInQueue(plan, previous.waitingSince ?? input.executionStartTime, nowMs, `endpoint ${plan.endpointName} is busy: ${plan.endpointBusy}`, target.policy.queue, deps);
   }
-  return done(deps, 'ACQUIRED', {
+  const acquired = done(deps, 'ACQUIRED', {
     message: `Endpoint ${plan.endpointName} locked for deployment ${plan.deploymentId} (model package ${plan.modelPackage.arn}) until ${new Date(expiresAt * 1000).toISOString()}.`,
   });
+  // Only now does the rollout start: every other answer ends or waits without having begun.
+  if (deps.lifecycle) await recordRolloutStarted(plan, target, new Date(nowMs).toISOString(), deps.lifecycle);
+  return acquired;
+}
+
+/** How the validation verdict becomes a decision, as the header records it. */
+export function validationDecisionMode(plan: RolloutPlan): 'HUMAN_APPROVAL' | 'AUTOMATIC' {
+  return plan.validation.requireHumanApproval ? 'HUMAN_APPROVAL' : 'AUTOMATIC';
+}
+
+/** The audit trail's header of a rollout that has just taken its endpoint's lock. */
+export function rolloutHeader(plan: RolloutPlan, target: DeploymentTarget, startedAt: string): RolloutHeader {
+  // Plans made before the trigger was recorded came from an approval: deploy did not exist without it.
+  const trigger: RolloutTrigger = plan.trigger ?? { kind: 'MODEL_REGISTRY_APPROVAL' };
+  const blue = plan.firstDeployment ? undefined : plan.blue;
+  return {
+    ref: rolloutRef(plan),
+    startedAt,
+    trigger,
+    policy: {
+      trafficMode: plan.traffic.mode,
+      stepPercents: plan.traffic.stepPercents,
+      bakeSeconds: plan.policy.bakeSeconds,
+      stepBakeSeconds: plan.policy.stepBakeSeconds,
+      rollbackWindowSeconds: plan.policy.rollbackWindowSeconds,
+      validationDecision: validationDecisionMode(plan),
+    },
+    // The target as this function's configuration holds it (defaults applied): what this rollout was deployed with.
+    configHash: hashConfig(target),
+    ...(blue ? { blueVariantName: blue.variantName, blueModelName: blue.modelName } : {}),
+    greenVariantName: plan.green.variantName,
+    instanceType: plan.green.instanceType,
+    instanceCount: plan.green.instanceCount,
+    firstDeployment: plan.firstDeployment,
+  };
+}
+
+/**
+ * Writes the audit header, then Rollout Started, then counts the start. A retried call finds the header already
+ * written (conditional put) and records nothing more, so one rollout is one start. Never throws: a header that
+ * cannot be written is logged (and counted by the sink) and the event still goes out.
+ */
+async function recordRolloutStarted(plan: RolloutPlan, target: DeploymentTarget, startedAt: string, sink: LifecycleSink): Promise<void> {
+  const header = rolloutHeader(plan, target, startedAt);
+  if (sink.dynamo && sink.auditTable) {
+    try {
+      if (!(await putRolloutHeader(sink.dynamo, sink.auditTable, header))) {
+        sink.logger.info('Rollout already recorded as started by an earlier attempt: not recorded again', { deploymentId: plan.deploymentId });
+        return;
+      }
+    } catch (error) {
+      const log = sink.logger.error ?? sink.logger.warn;
+      log.call(sink.logger, 'Rollout header not written to the audit trail: kept in this log line', {
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        header,
+      });
+      try {
+        sink.onFailure?.('RolloutStarted', 'audit', error);
+      } catch {
+        // Counting the failure must not fail the step either.
+      }
+    }
+  }
+  await recordLifecycleEvent(
+    sink,
+    header.ref,
+    {
+      type: 'RolloutStarted',
+      trigger: header.trigger,
+      trafficMode: header.policy.trafficMode,
+      stepPercents: header.policy.stepPercents,
+      ...(header.blueVariantName ? { blueVariantName: header.blueVariantName } : {}),
+      greenVariantName: header.greenVariantName,
+      instanceType: header.instanceType,
+      configHash: header.configHash,
+    },
+    { at: startedAt },
+  );
+  publishRolloutMetrics(plan.endpointName, [{ name: ROLLOUT_METRIC_NAMES.started, unit: 'Count', value: 1 }]);
 }
 
 /** Epoch seconds at which the lock of an execution started at `executionStartTime` expires. */

@@ -4,10 +4,13 @@
  * machine's next periodic check. The rule already lets through only ALARM states of this system's alarms and of
  * the policies' existing alarms; this handler finds the endpoints an alarm concerns and leaves the rest (is it
  * the active rollout's alarm?) to the active-rollout record.
+ * A rollback this call made is timed: `AlarmToRollbackSeconds` (the alarm's state change to blue's weights
+ * requested back) per endpoint. Lifecycle events are restore-blue's, once blue is restored.
  */
 import { ALARM_NAME_PREFIX } from '../shared/names';
 import type { RolloutConfig } from '../shared/config';
 import { AlarmStateChangeEventSchema, type AlarmStateChangeEvent } from '../shared/events';
+import { publishRolloutMetrics, ROLLOUT_METRIC_NAMES } from '../shared/metrics';
 import { rollBackNow, type RollBackNowDependencies, type RollBackNowResult } from '../shared/rollback';
 
 export const STEP = 'on-alarm';
@@ -79,6 +82,11 @@ export async function onAlarm(event: OnAlarmInput, deps: OnAlarmDependencies): P
     const latencyMs = eventTime && result.weightsRequestedAt ? Date.parse(result.weightsRequestedAt) - Date.parse(eventTime) : undefined;
     if (latencyMs !== undefined && Number.isFinite(latencyMs)) {
       deps.logger.info(`Alarm to rollback: ${latencyMs} ms`, { alarmName, endpointName: result.endpointName, alarmToRollbackMs: latencyMs });
+      // Only this call's own rollback: a duplicate event or a rollback already requested (an operator, another
+      // alarm) reports an earlier weight change, which was timed, if at all, from another start.
+      if (result.outcome === 'ROLLED_BACK') {
+        publishRolloutMetrics(result.endpointName, [{ name: ROLLOUT_METRIC_NAMES.alarmToRollbackSeconds, unit: 'Seconds', value: latencyMs / 1000 }]);
+      }
     }
   }
   const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');

@@ -3,6 +3,7 @@
  * asks the endpoint to run it (CreateEndpoint on a first deployment, UpdateEndpoint beside blue otherwise).
  */
 import { sageMakerClient } from '../shared/aws-clients';
+import { lifecycleSinkFromEnvironment } from '../shared/lifecycle-sink';
 import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
 import { provisionGreen, ProvisionGreenInputSchema, STEP, type ProvisionGreenResult } from './provision';
@@ -14,7 +15,7 @@ export const handler = async (event: unknown): Promise<ProvisionGreenResult> => 
   return logFailures(logger, async () => {
     const { plan } = parseInput(ProvisionGreenInputSchema, event, STEP);
     setInvocationLogKeys(logger, planLogKeys(plan));
-    const result = await provisionGreen(plan, { sageMaker: sageMakerClient(), logger });
+    const result = await provisionGreen(plan, { sageMaker: sageMakerClient(), logger, lifecycle: lifecycleSinkFromEnvironment(logger, plan.endpointName) });
     logger.info('Green provisioning requested', { ...result });
     return result;
   });

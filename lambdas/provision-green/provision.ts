@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { CapacityUnavailable, EndpointNotReady } from '../shared/errors';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink, type ResourceRef } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
 import { definedOnly } from '../shared/objects';
 import { requireBlue, type BlueVariant, type Container, type RolloutPlan, PlanInputSchema } from '../shared/plan';
@@ -49,6 +50,14 @@ export interface ProvisionGreenDependencies {
   readonly logger: StepLogger;
   /** How CreateEndpoint/UpdateEndpoint wait for a just-created endpoint config. @default 4 attempts, 2 s apart */
   readonly configVisibility?: ConfigVisibilityRetryOptions;
+  /** Where Green Provisioned is recorded; absent: not recorded. */
+  readonly lifecycle?: LifecycleSink;
+}
+
+/** What one step of provisioning requested, and what this call created (an earlier attempt's resources are not listed). */
+interface Provisioned {
+  readonly requestedEndpointConfigName: string;
+  readonly created: readonly ResourceRef[];
 }
 
 export async function provisionGreen(plan: RolloutPlan, deps: ProvisionGreenDependencies): Promise<ProvisionGreenResult> {
@@ -56,8 +65,28 @@ export async function provisionGreen(plan: RolloutPlan, deps: ProvisionGreenDepe
   const blue = plan.firstDeployment ? undefined : requireBlue(plan, STEP);
   const modelOutcome = await createModelUnlessExists(deps.sageMaker, greenModelInput(plan));
   deps.logger.info(`Green model ${modelOutcome}`, { modelName: plan.green.modelName });
-  const requestedEndpointConfigName = blue ? await addGreenBesideBlue(plan, blue, deps) : await createEndpointWithGreen(plan, deps);
-  return { requestedEndpointConfigName, requestedAt: nowIso() };
+  const provisioned = blue ? await addGreenBesideBlue(plan, blue, deps) : await createEndpointWithGreen(plan, deps);
+  const result = { requestedEndpointConfigName: provisioned.requestedEndpointConfigName, requestedAt: nowIso() };
+  if (deps.lifecycle) {
+    const resourcesCreated: ResourceRef[] = [
+      ...(modelOutcome === 'created' ? [{ kind: 'model' as const, name: plan.green.modelName }] : []),
+      ...provisioned.created,
+    ];
+    // Keyed by instance type: a retry finds its event already recorded (and publishes it again), a capacity fallback's attempt is another event.
+    await recordLifecycleEvent(
+      deps.lifecycle,
+      rolloutRef(plan),
+      {
+        type: 'GreenProvisioned',
+        greenVariantName: plan.green.variantName,
+        instanceType: plan.green.instanceType,
+        instanceCount: plan.green.instanceCount,
+        resourcesCreated,
+      },
+      { at: result.requestedAt, discriminator: plan.green.instanceType },
+    );
+  }
+  return result;
 }
 
 /** CreateModel input: one container as PrimaryContainer, several as Containers (an inference pipeline). */
@@ -122,8 +151,8 @@ export function transitionEndpointConfigInput(
   };
 }
 
-/** First deployment: green alone at weight 1 on a new endpoint. Returns the config requested. */
-async function createEndpointWithGreen(plan: RolloutPlan, deps: ProvisionGreenDependencies): Promise<string> {
+/** First deployment: green alone at weight 1 on a new endpoint. Returns the config requested and what was created. */
+async function createEndpointWithGreen(plan: RolloutPlan, deps: ProvisionGreenDependencies): Promise<Provisioned> {
   const configName = plan.green.finalEndpointConfigName;
   const tags = rolloutTags(plan.deploymentId, plan.modelPackage.arn);
   const configOutcome = await createEndpointConfigUnlessExists(deps.sageMaker, {
@@ -132,12 +161,13 @@ async function createEndpointWithGreen(plan: RolloutPlan, deps: ProvisionGreenDe
     Tags: tags,
   });
   deps.logger.info(`Endpoint config ${configOutcome}`, { endpointConfigName: configName });
+  const createdConfig: ResourceRef[] = configOutcome === 'created' ? [{ kind: 'endpoint-config', name: configName }] : [];
 
   const existing = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
   if (existing) {
     assertCreatedByThisRollout(existing, configName);
     deps.logger.info('Endpoint already created by an earlier attempt: not created again', { status: existing.EndpointStatus });
-    return configName;
+    return { requestedEndpointConfigName: configName, created: createdConfig };
   }
   const endpointOutcome = await whenEndpointConfigVisible(
     () =>
@@ -154,7 +184,10 @@ async function createEndpointWithGreen(plan: RolloutPlan, deps: ProvisionGreenDe
     if (raced) assertCreatedByThisRollout(raced, configName);
   }
   deps.logger.info(`Endpoint ${endpointOutcome}`, { endpointConfigName: configName });
-  return configName;
+  return {
+    requestedEndpointConfigName: configName,
+    created: [...createdConfig, ...(endpointOutcome === 'created' ? [{ kind: 'endpoint' as const, name: plan.endpointName }] : [])],
+  };
 }
 
 /** An endpoint found on a first deployment is ours only if it runs (or is being created on) this rollout's config. */
@@ -165,8 +198,8 @@ function assertCreatedByThisRollout(endpoint: DescribeEndpointOutput, configName
   );
 }
 
-/** Blue and green side by side, blue keeping all the traffic. Returns the config requested. */
-async function addGreenBesideBlue(plan: RolloutPlan, blue: BlueVariant, deps: ProvisionGreenDependencies): Promise<string> {
+/** Blue and green side by side, blue keeping all the traffic. Returns the config requested and what was created. */
+async function addGreenBesideBlue(plan: RolloutPlan, blue: BlueVariant, deps: ProvisionGreenDependencies): Promise<Provisioned> {
   const configName = plan.green.transitionEndpointConfigName;
   const blueConfig = await describeEndpointConfigIfExists(deps.sageMaker, blue.endpointConfigName);
   if (!blueConfig) {
@@ -174,12 +207,13 @@ async function addGreenBesideBlue(plan: RolloutPlan, blue: BlueVariant, deps: Pr
   }
   const configOutcome = await createEndpointConfigUnlessExists(deps.sageMaker, transitionEndpointConfigInput(plan, blue, blueConfig));
   deps.logger.info(`Transition endpoint config ${configOutcome}`, { endpointConfigName: configName });
+  const created: ResourceRef[] = configOutcome === 'created' ? [{ kind: 'endpoint-config', name: configName }] : [];
 
   const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
   if (!endpoint) throw new EndpointNotReady(`Endpoint ${plan.endpointName} no longer exists: green cannot be added beside blue.`);
   if (endpointUpdateAlreadyRequested(endpoint, blue.endpointConfigName, configName)) {
     deps.logger.info('UpdateEndpoint to the transition config already requested: not called again', { status: endpoint.EndpointStatus });
-    return configName;
+    return { requestedEndpointConfigName: configName, created };
   }
   if (endpoint.EndpointStatus !== 'InService' || endpoint.EndpointConfigName !== blue.endpointConfigName) {
     const pendingConfigName = endpoint.PendingDeploymentSummary?.EndpointConfigName;
@@ -192,7 +226,7 @@ async function addGreenBesideBlue(plan: RolloutPlan, blue: BlueVariant, deps: Pr
     throw asCapacityUnavailable(error, plan, 'UpdateEndpoint');
   });
   deps.logger.info(`UpdateEndpoint to the transition config ${outcome}`, { endpointConfigName: configName });
-  return configName;
+  return { requestedEndpointConfigName: configName, created };
 }
 
 /**

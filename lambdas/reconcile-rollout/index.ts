@@ -1,7 +1,9 @@
 /**
  * "Reconcile endpoint": after a rollout execution failed, timed out or was stopped without its failure path,
  * one level-triggered step per call (NOTHING_TO_DO, WAIT, DONE, KEPT_GREEN, BLUE_UNHEALTHY) towards the state
- * the failure path would have left: blue restored, green removed, alarms deleted, the endpoint's lock released.
+ * the failure path would have left: blue restored, green removed, alarms deleted, the endpoint's lock released;
+ * then the rollout is concluded (audit trail, model package tags, lifecycle events, metrics) as "Summarize rollout"
+ * would have.
  */
 import {
   autoScalingClient,
@@ -11,6 +13,7 @@ import {
   sageMakerClient,
   sageMakerRuntimeClient,
 } from '../shared/aws-clients';
+import { lifecycleSinkFromEnvironment } from '../shared/lifecycle-sink';
 import { createLogger, logFailures, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
 import { findLockByExecution, rolloutsTableName } from '../shared/rollout-record';
@@ -35,6 +38,7 @@ export const handler = async (event: unknown): Promise<ReconcileResult> => {
       dynamo,
       table,
       logger,
+      lifecycle: (endpointName) => lifecycleSinkFromEnvironment(logger, endpointName),
     });
     logger.info(`Reconcile: ${result.action}`, { reconcile: result });
     return result;

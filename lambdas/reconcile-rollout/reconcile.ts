@@ -17,6 +17,12 @@
  *   lock are released, and an operator must act.
  * The restore itself is restore-blue's logic, not a copy: RollbackFailed (an endpoint that changed outside the
  * rollout, or one that cannot be restored) propagates, and the lock is kept for the operator.
+ *
+ * Once DONE, KEPT_GREEN or BLUE_UNHEALTHY is reached (the lock released), the rollout is concluded as the
+ * execution's "Summarize rollout" would have: lifecycle events (Rollout Rolled Back when blue was restored, Cleanup
+ * Completed for what this call removed), then `concludeRollout` with the outcome the world shows: DONE is ABORTED
+ * (blue serves, green is gone), KEPT_GREEN is PROMOTED (green serves alone, blue is retired: the promotion had
+ * completed when the execution stopped), BLUE_UNHEALTHY is ROLLBACK_BLOCKED (traffic left on green).
  */
 import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -26,14 +32,16 @@ import type { DescribeEndpointOutput, SageMakerClient } from '@aws-sdk/client-sa
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { deleteResources, type DeleteResourcesResult } from '../delete-resources/delete';
-import { releaseRollout } from '../release-rollout/release';
+import { releaseRollout, type ReleaseRolloutResult } from '../release-rollout/release';
 import { restoreBlue, RestoreBlueInputSchema, type RestoreBlueResult } from '../restore-blue/restore';
 import { BlueUnhealthy, ReconcileTimedOut } from '../shared/errors';
 import { executionEndedErrorName, ExecutionEndedEventSchema, type ExecutionEndedEvent } from '../shared/execution-events';
 import { failureMessage } from '../shared/failure';
+import { rolloutRef, type LifecycleEvent, type LifecycleSink, type ResourceRef, type RolloutOutcome } from '../shared/lifecycle-events';
 import { planLogKeys, type StepLogger } from '../shared/logger';
 import { parseInput, type RolloutPlan } from '../shared/plan';
 import type { EndpointLock } from '../shared/rollout-record';
+import { concludeRollout, cutText, type ConcludingEvent } from '../shared/rollout-summary';
 import { describeEndpointIfExists, ENDPOINT_IN_PROGRESS_STATUSES, endpointState } from '../shared/sagemaker';
 import { millisecondsSince, nowIso } from '../shared/time';
 
@@ -77,8 +85,12 @@ export interface ReconcileResult {
   readonly endpointName?: string;
 }
 
-/** What the reconciler reads of the endpoint's lock: the plan the failure path needs and what "Hold blue's capacity" did. */
-export type ReconcilableLock = Pick<EndpointLock, 'endpointName' | 'deploymentId' | 'executionArn' | 'plan' | 'blueCapacity'>;
+/**
+ * What the reconciler reads of the endpoint's lock: the plan the failure path needs, what "Hold blue's capacity" did,
+ * and when the lock was taken (the rollout's start, should the audit trail have no header).
+ */
+export type ReconcilableLock = Pick<EndpointLock, 'endpointName' | 'deploymentId' | 'executionArn' | 'plan' | 'blueCapacity'> &
+  Partial<Pick<EndpointLock, 'lockedAt'>>;
 
 export interface ReconcileRolloutDependencies {
   /** The lock the execution holds, if any (`findLockByExecution` on the active-rollouts table). */
@@ -95,6 +107,11 @@ export interface ReconcileRolloutDependencies {
   readonly dynamo: DynamoDBClient;
   readonly table: string;
   readonly logger: StepLogger;
+  /**
+   * Where the rollout's lifecycle events go (the history table and the bus), for the endpoint named. Absent: the
+   * rollout is not concluded (no events, outcome, tags or metrics).
+   */
+  readonly lifecycle?: (endpointName: string) => LifecycleSink;
 }
 
 export async function reconcile(input: ReconcileRolloutInput, deps: ReconcileRolloutDependencies): Promise<ReconcileResult> {
@@ -148,20 +165,24 @@ export async function reconcile(input: ReconcileRolloutInput, deps: ReconcileRol
   if (!plan.firstDeployment) {
     const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
     if (endpoint && servesGreenAlone(endpoint, plan)) {
-      const cleanup = await deleteResources(
-        {
-          endpointName: plan.endpointName,
-          endpointConfigNames: [plan.blue?.endpointConfigName, plan.green.transitionEndpointConfigName].filter(isName),
-          modelNames: [plan.blue?.modelName].filter(isName),
-        },
-        deps,
-      );
-      await release(plan, deps);
-      return answer(
+      const retired = {
+        endpointName: plan.endpointName,
+        endpointConfigNames: [plan.blue?.endpointConfigName, plan.green.transitionEndpointConfigName].filter(isName),
+        modelNames: [plan.blue?.modelName].filter(isName),
+      };
+      const cleanup = await deleteResources(retired, { sageMaker: deps.sageMaker, logger: deps.logger });
+      const released = await release(plan, deps);
+      const result = answer(
         'KEPT_GREEN',
         `${execution} ended after blue's removal: endpoint ${plan.endpointName} serves green ${plan.green.variantName} alone, the promotion ` +
           `completed and is kept. ${cleanupSummary(cleanup)} The rollout's alarms and lock are released.`,
       );
+      await conclude(input.event, lock, plan, deps, {
+        outcome: 'PROMOTED',
+        reason: result.message,
+        events: cleanupEvent(removedResources(retired, cleanup, released)),
+      });
+      return result;
     }
     if (endpoint && updatingTowardsGreenAlone(endpoint, plan)) {
       return answer('WAIT', `Waiting: ${endpointState(endpoint)}, moving to green ${plan.green.variantName} alone (blue's removal).`);
@@ -170,29 +191,115 @@ export async function reconcile(input: ReconcileRolloutInput, deps: ReconcileRol
 
   let restored: RestoreBlueResult;
   try {
-    restored = await restoreBlue(restoreInput, deps);
+    // Only what restore-blue needs: the reconciler records the rollback itself, with the execution's status.
+    restored = await restoreBlue(restoreInput, { sageMaker: deps.sageMaker, autoScaling: deps.autoScaling, runtime: deps.runtime, s3: deps.s3, logger: deps.logger });
   } catch (error) {
     if (!(error instanceof BlueUnhealthy)) throw error;
-    await release(plan, deps);
-    return answer(
+    const released = await release(plan, deps);
+    const result = answer(
       'BLUE_UNHEALTHY',
       `${error.message} Endpoint ${plan.endpointName}: green ${plan.green.variantName} keeps serving and stays provisioned; the rollout's ` +
         'alarms and lock are released. An operator must act: repair blue and move traffic back, or promote green.',
     );
+    await conclude(input.event, lock, plan, deps, {
+      outcome: 'ROLLBACK_BLOCKED',
+      reason: result.message,
+      events: cleanupEvent(removedResources(undefined, undefined, released)),
+    });
+    return result;
   }
   if (restored.action === 'WAIT') return answer('WAIT', restored.message);
   if (restored.action !== 'DONE') return answer('WAIT', `${restored.action}: ${restored.message}`);
 
-  const cleanup = await deleteResources(
-    {
-      endpointName: plan.endpointName,
-      endpointConfigNames: [plan.green.transitionEndpointConfigName, plan.green.finalEndpointConfigName],
-      modelNames: [plan.green.modelName],
+  const green = {
+    endpointName: plan.endpointName,
+    endpointConfigNames: [plan.green.transitionEndpointConfigName, plan.green.finalEndpointConfigName],
+    modelNames: [plan.green.modelName],
+  };
+  const cleanup = await deleteResources(green, { sageMaker: deps.sageMaker, logger: deps.logger });
+  const released = await release(plan, deps);
+  const result = answer('DONE', `${restored.message} ${cleanupSummary(cleanup)} The rollout's alarms and lock are released.`);
+  // Blue serves again; what left the endpoint with green: its variant, or the whole endpoint a first deployment created.
+  const restoredAway: ResourceRef[] = plan.firstDeployment
+    ? previous.action !== undefined
+      ? [{ kind: 'endpoint', name: plan.endpointName }]
+      : []
+    : [{ kind: 'variant', name: plan.green.variantName }];
+  const rolledBack: ConcludingEvent = {
+    event: {
+      type: 'RolledBack',
+      error: executionError(input.event),
+      reason: cutText(restored.message, MAX_EVENT_REASON_CHARS),
+      ...(restoredAway.length ? { resourcesRemoved: restoredAway } : {}),
     },
-    deps,
-  );
-  await release(plan, deps);
-  return answer('DONE', `${restored.message} ${cleanupSummary(cleanup)} The rollout's alarms and lock are released.`);
+    // One rollback per rollout: restore-blue records it under the same discriminator if it got that far.
+    discriminator: 'restored',
+  };
+  await conclude(input.event, lock, plan, deps, {
+    outcome: 'ABORTED',
+    reason: result.message,
+    events: [rolledBack, ...cleanupEvent(removedResources(green, cleanup, released))],
+  });
+  return result;
+}
+
+/** What the rollout's record says ended it: the execution's error (States.Timeout, States.Runtime, ...) or its status (ABORTED). */
+function executionError(event: ExecutionEndedEvent): string {
+  return event.detail.error || event.detail.status;
+}
+
+/** Bound of the Rollout Rolled Back event's reason (restore-blue's bound too). */
+const MAX_EVENT_REASON_CHARS = 500;
+
+/** Records what is left to record and concludes the rollout; never throws (the endpoint is reconciled already). */
+async function conclude(
+  event: ExecutionEndedEvent,
+  lock: ReconcilableLock,
+  plan: RolloutPlan,
+  deps: ReconcileRolloutDependencies,
+  what: { readonly outcome: RolloutOutcome; readonly reason: string; readonly events: readonly ConcludingEvent[] },
+): Promise<void> {
+  if (!deps.lifecycle) return;
+  try {
+    const sink = deps.lifecycle(plan.endpointName);
+    const { detail } = event;
+    const startedAt = lock.lockedAt ?? (typeof detail.startDate === 'number' ? new Date(detail.startDate).toISOString() : nowIso());
+    await concludeRollout(
+      { ...(sink.dynamo && sink.auditTable ? { dynamo: sink.dynamo, auditTable: sink.auditTable } : {}), sageMaker: deps.sageMaker, sink, logger: deps.logger },
+      {
+        ref: rolloutRef(plan),
+        outcome: what.outcome,
+        error: executionError(event),
+        reason: `The execution ended ${detail.status}${detail.error ? ` (${detail.error})` : ''} without its failure path; reconciled: ${what.reason}`,
+        startedAt,
+        endedAt: nowIso(),
+        greenVariantName: plan.green.variantName,
+        facts: plan.trigger ? { trigger: plan.trigger } : {},
+        events: what.events,
+      },
+    );
+  } catch (error) {
+    // concludeRollout never throws; a sink that cannot be built must not undo a reconciled endpoint either.
+    deps.logger.warn('Rollout not concluded after reconciling', { error: (error as Error).message });
+  }
+}
+
+/** What this call removed: the configs and models deleted (by their kind), and the rollout's alarms. */
+function removedResources(
+  asked: { readonly endpointConfigNames: readonly string[]; readonly modelNames: readonly string[] } | undefined,
+  cleanup: DeleteResourcesResult | undefined,
+  released: ReleaseRolloutResult,
+): ResourceRef[] {
+  const configs = new Set(asked?.endpointConfigNames ?? []);
+  return [
+    ...(cleanup?.deleted ?? []).map((name): ResourceRef => ({ kind: configs.has(name) ? 'endpoint-config' : 'model', name })),
+    ...released.deletedAlarms.map((name): ResourceRef => ({ kind: 'alarm', name })),
+  ];
+}
+
+function cleanupEvent(removed: readonly ResourceRef[]): ConcludingEvent[] {
+  const event: LifecycleEvent = { type: 'CleanupCompleted', resourcesRemoved: removed };
+  return removed.length ? [{ event, discriminator: 'reconciler' }] : [];
 }
 
 /** What the failure path is told: `ExecutionAborted` etc., and why, on one line. */
@@ -227,8 +334,8 @@ function updatingTowardsGreenAlone(endpoint: DescribeEndpointOutput, plan: Rollo
 }
 
 /** Deletes the rollout's own alarms and its lock (only if the lock is still this deployment's). */
-async function release(plan: RolloutPlan, deps: ReconcileRolloutDependencies): Promise<void> {
-  await releaseRollout({ plan }, deps);
+function release(plan: RolloutPlan, deps: ReconcileRolloutDependencies): Promise<ReleaseRolloutResult> {
+  return releaseRollout({ plan }, { cloudWatch: deps.cloudWatch, dynamo: deps.dynamo, table: deps.table, logger: deps.logger });
 }
 
 function cleanupSummary(cleanup: DeleteResourcesResult): string {

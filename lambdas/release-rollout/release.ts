@@ -3,11 +3,14 @@
  * and its active-rollout record, so nothing of a finished rollout keeps costing or can react to an alarm.
  * The existing alarms the policy names belong to someone else and are never deleted. Idempotent: a second call
  * (a retry, a release after a partial one) finds nothing left and succeeds.
+ * The alarms a call deleted are recorded as a `CleanupCompleted` lifecycle event (none deleted, none recorded);
+ * recording never fails the step.
  */
 import { DeleteAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { ALARM_NAMES_PER_CALL, describeAlarmStates, ownAlarmNames } from '../shared/alarms';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
 import { RolloutPlanSchema } from '../shared/plan';
 import { deleteActiveRollout } from '../shared/rollout-record';
@@ -30,6 +33,8 @@ export interface ReleaseRolloutDependencies {
   /** The active-rollouts table. */
   readonly table: string;
   readonly logger: StepLogger;
+  /** Where `CleanupCompleted` (the deleted alarms) goes; absent: nothing is recorded. */
+  readonly lifecycle?: LifecycleSink;
 }
 
 /** Describe-then-delete attempts: another release may delete an alarm between the two calls. */
@@ -51,6 +56,14 @@ export async function releaseRollout(input: ReleaseRolloutInput, deps: ReleaseRo
   }
   if (alarmsFailure !== undefined) throw alarmsFailure;
   deps.logger.info('Rollout released', { deletedAlarms, recordDeleted });
+  if (deps.lifecycle && deletedAlarms.length > 0) {
+    await recordLifecycleEvent(
+      deps.lifecycle,
+      rolloutRef(plan),
+      { type: 'CleanupCompleted', resourcesRemoved: deletedAlarms.map((name) => ({ kind: 'alarm' as const, name })) },
+      { discriminator: 'alarms' },
+    );
+  }
   return { deletedAlarms, recordDeleted };
 }
 

@@ -1,4 +1,5 @@
 /** "Wait for approval" (.waitForTaskToken): announces that the rollout waits for an operator decision. */
+import { lifecycleSinkFromEnvironment } from '../shared/lifecycle-sink';
 import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
 import { requestApproval, RequestApprovalInputSchema, STEP, type RequestApprovalResult } from './request';
@@ -10,6 +11,6 @@ export const handler = async (event: unknown): Promise<RequestApprovalResult> =>
   return logFailures(logger, async () => {
     const input = parseInput(RequestApprovalInputSchema, event, STEP);
     setInvocationLogKeys(logger, { ...planLogKeys(input.plan), executionArn: input.executionArn });
-    return requestApproval(input, { logger });
+    return requestApproval(input, { logger, lifecycle: lifecycleSinkFromEnvironment(logger, input.plan.endpointName) });
   });
 };

@@ -6,6 +6,7 @@
  * from the execution.
  */
 import { z } from 'zod';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
 import { RolloutPlanSchema } from '../shared/plan';
 
@@ -30,13 +31,33 @@ export interface RequestApprovalResult {
 
 export interface RequestApprovalDependencies {
   readonly logger: StepLogger;
+  /** Where Approval Requested is recorded; absent: not recorded. */
+  readonly lifecycle?: LifecycleSink;
+}
+
+/** Largest validation summary in the Approval Requested event, in UTF-8 bytes (the full report is in S3). */
+export const MAX_EVENT_SUMMARY_BYTES = 1024;
+
+/** `text` within `maxBytes` UTF-8 bytes: cut at a character boundary and ended with "..." when too long. */
+export function fitBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  // By code point, so a character (or surrogate pair) is never split.
+  for (const character of text) {
+    const size = Buffer.byteLength(character);
+    if (bytes + size > maxBytes - 3) break;
+    bytes += size;
+    end += character.length;
+  }
+  return `${text.slice(0, end)}...`;
 }
 
 /** The exact commands that decide a waiting rollout. */
 export function decisionCommands(executionArn: string): { readonly approve: string; readonly reject: string } {
   return {
-    approve: `npm run operator -- approve --execution ${executionArn}`,
-    reject: `npm run operator -- reject --execution ${executionArn}`,
+    approve: `npx sagemaker-blue-green approve --execution ${executionArn}`,
+    reject: `npx sagemaker-blue-green reject --execution ${executionArn}`,
   };
 }
 
@@ -62,5 +83,12 @@ export async function requestApproval(input: RequestApprovalInput, deps: Request
       decideBy: deadline,
     },
   );
+  if (deps.lifecycle) {
+    await recordLifecycleEvent(deps.lifecycle, rolloutRef(plan), {
+      type: 'ApprovalRequested',
+      timeoutSeconds: plan.validation.approvalTimeoutSeconds,
+      validationSummary: fitBytes(validation.summary, MAX_EVENT_SUMMARY_BYTES),
+    });
+  }
   return { notified: true };
 }

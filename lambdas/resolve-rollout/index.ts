@@ -22,7 +22,7 @@ export const handler = async (event: unknown): Promise<RolloutPlan> => {
     });
     const plan = await resolveRollout(input, { sageMaker: sageMakerClient(), config: targetsFromEnvironment(), logger });
     appendLogKeys(logger, { endpointName: plan.endpointName });
-    logger.info('Rollout planned', { firstDeployment: plan.firstDeployment, blue: plan.blue, green: plan.green });
+    logger.info('Rollout planned', { firstDeployment: plan.firstDeployment, blue: plan.blue, green: plan.green, trigger: plan.trigger });
     return plan;
   });
 };

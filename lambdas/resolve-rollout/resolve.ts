@@ -16,7 +16,15 @@ import type { StepLogger } from '../shared/logger';
 import { definedOnly } from '../shared/objects';
 import { deploymentIdFor, rolloutNames, type RolloutNames } from '../shared/names';
 import { parseS3Uri } from '../shared/payloads';
-import { parseInput, RolloutPlanSchema, type BlueVariant, type Container, type PayloadSource, type RolloutPlan } from '../shared/plan';
+import {
+  parseInput,
+  RolloutPlanSchema,
+  type BlueVariant,
+  type Container,
+  type PayloadSource,
+  type PlannedTrigger,
+  type RolloutPlan,
+} from '../shared/plan';
 import {
   describeEndpointConfigIfExists,
   describeEndpointIfExists,
@@ -30,9 +38,26 @@ import { trafficStepPercents } from '../shared/traffic';
 
 export const STEP = 'resolve-rollout';
 
+/** Longest `deployedBy`: a user name or an e-mail address (the operator CLI's --by limit). */
+export const MAX_DEPLOYED_BY_CHARS = 128;
+
+/**
+ * The approval event as this step reads it: the event's `id` (the trigger's eventId) and, on an event the operator's
+ * `deploy` command sent, the top-level `deployedBy` (SageMaker's events never carry it: it is beside `detail`, which
+ * stays exactly as SageMaker sends it).
+ */
+export const ApprovalEventInputSchema = ModelPackageStateChangeEventSchema.extend({
+  id: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
+  deployedBy: z
+    .string({ error: 'must be a string (the operator who ran deploy)' })
+    .min(1, 'must not be empty')
+    .max(MAX_DEPLOYED_BY_CHARS, `must be at most ${MAX_DEPLOYED_BY_CHARS} characters`)
+    .optional(),
+});
+
 /** What the "Resolve rollout" state passes: the raw event and the execution's ARN. */
 export const ResolveRolloutInputSchema = z.object({
-  event: ModelPackageStateChangeEventSchema,
+  event: ApprovalEventInputSchema,
   executionArn: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
 });
 export type ResolveRolloutInput = z.infer<typeof ResolveRolloutInputSchema>;
@@ -132,9 +157,23 @@ export async function resolveRollout(input: ResolveRolloutInput, deps: ResolveRo
     alarms: target.policy.alarms,
     payloads,
     validation: target.policy.validation,
+    trigger: rolloutTrigger(input.event, modelPackage),
   };
   // The plan is the contract with the ASL and every later step: a plan that breaks it fails here, named.
   return parseInput(RolloutPlanSchema, plan, `${STEP}: planned rollout`);
+}
+
+/**
+ * Who started the rollout: the operator named by `deployedBy` (an event the `deploy` command sent), else the Model
+ * Registry approval by whoever last modified the package (the approval is that modification): its IAM identity,
+ * else its Studio user profile; unknown when DescribeModelPackage names neither.
+ */
+export function rolloutTrigger(event: ResolveRolloutInput['event'], modelPackage: DescribeModelPackageOutput): PlannedTrigger {
+  const eventId = event.id;
+  if (event.deployedBy !== undefined) return { kind: 'OPERATOR_DEPLOY', by: event.deployedBy, ...definedOnly({ eventId }) };
+  const modifiedBy = modelPackage.LastModifiedBy;
+  const by = modifiedBy?.IamIdentity?.Arn || modifiedBy?.UserProfileName || undefined;
+  return { kind: 'MODEL_REGISTRY_APPROVAL', ...definedOnly({ by, eventId }) };
 }
 
 /** The event names the package by ARN, group and version; names are built from the latter, so they must agree. */

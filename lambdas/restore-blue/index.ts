@@ -4,6 +4,7 @@
  * BlueUnhealthy when blue cannot take the traffic back (it stays on green).
  */
 import { autoScalingClient, s3Client, sageMakerClient, sageMakerRuntimeClient } from '../shared/aws-clients';
+import { lifecycleSinkFromEnvironment } from '../shared/lifecycle-sink';
 import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
 import { restoreBlue, RestoreBlueInputSchema, STEP, type RestoreBlueResult } from './restore';
@@ -21,6 +22,7 @@ export const handler = async (event: unknown): Promise<RestoreBlueResult> => {
       runtime: sageMakerRuntimeClient(),
       s3: s3Client(),
       logger,
+      lifecycle: lifecycleSinkFromEnvironment(logger, input.plan.endpointName),
     });
     logger.info(`Restore: ${result.action}`, { restore: result });
     return result;

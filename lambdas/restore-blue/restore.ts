@@ -13,6 +13,9 @@
  * It never leaves the endpoint without a variant of weight > 0, never deletes an endpoint it did not create,
  * and never touches an endpoint that changed outside this rollout: those end in RollbackFailed (an operator).
  * It never moves traffic onto a blue that cannot serve it: that ends in BlueUnhealthy, traffic left on green.
+ * On DONE, and only then, the rollback is recorded as a lifecycle event (`RolledBack`, preceded by `ApprovalDecided`
+ * when an operator rejected the rollout): after blue serves again, so the event states what happened, and never
+ * failing the restore (recordLifecycleEvent does not throw).
  */
 import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -27,8 +30,9 @@ import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { isConcurrentUpdateError, releaseVariantScaling, resumeScaleIn } from '../shared/autoscaling';
 import { checkBlueServes } from '../shared/blue-health';
-import { BlueUnhealthy, describeError, RollbackFailed } from '../shared/errors';
+import { BlueUnhealthy, describeError, RollbackFailed, RolloutRejected } from '../shared/errors';
 import { failureMessage, joinSentences } from '../shared/failure';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink, type ResourceRef } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
 import { requireBlue, RolloutPlanSchema, type RolloutPlan } from '../shared/plan';
 import {
@@ -97,22 +101,48 @@ export interface RestoreBlueDependencies {
   /** Reads the probe's payload (a dataset or a model package sample in S3). */
   readonly s3: S3Client;
   readonly logger: StepLogger;
+  /** Where `RolledBack` (and a rejection's `ApprovalDecided`) go once blue is restored; absent: nothing is recorded. */
+  readonly lifecycle?: LifecycleSink;
+}
+
+/** One call's answer, with what the rollback removed when the answer is DONE (for the `RolledBack` event). */
+interface RestoreStep {
+  readonly result: RestoreBlueResult;
+  readonly removed: readonly ResourceRef[];
 }
 
 export async function restoreBlue(input: RestoreBlueInput, deps: RestoreBlueDependencies): Promise<RestoreBlueResult> {
+  const step = await restoreOnce(input, deps);
+  if (step.result.action === 'DONE' && deps.lifecycle) await recordRollback(input, step.removed, deps.lifecycle);
+  return step.result;
+}
+
+async function restoreOnce(input: RestoreBlueInput, deps: RestoreBlueDependencies): Promise<RestoreStep> {
   const { plan, failure, previous, blueCapacity } = input;
   const since = previous.since ?? nowIso();
   const failureText = failureMessage(failure.Cause);
-  const respond = (action: RestoreAction, message: string): RestoreBlueResult => ({
-    action,
-    since,
-    error: failure.Error,
-    cause: action === 'DONE' ? joinSentences(failureText, message) : failureText,
-    message,
+  const respond = (action: RestoreAction, message: string, removed: readonly ResourceRef[] = []): RestoreStep => ({
+    result: {
+      action,
+      since,
+      error: failure.Error,
+      cause: action === 'DONE' ? joinSentences(failureText, message) : failureText,
+      message,
+    },
+    removed,
   });
+  /**
+   * A first call that finds blue's config serving means green never got onto the endpoint (the rollout failed
+   * before, or SageMaker reverted the update that added it): nothing was removed. After earlier calls, green left.
+   */
+  const greenRemoved: readonly ResourceRef[] = previous.action === undefined ? [] : [{ kind: 'variant', name: plan.green.variantName }];
 
   const endpoint = await describeEndpointIfExists(deps.sageMaker, plan.endpointName);
-  if (!endpoint) return respond('DONE', nothingToRestore(plan, previous.action));
+  if (!endpoint) {
+    // An endpoint this rollout created, seen by an earlier call and gone now: the rollback deleted it.
+    const removed: ResourceRef[] = plan.firstDeployment && previous.action !== undefined ? [{ kind: 'endpoint', name: plan.endpointName }] : [];
+    return respond('DONE', nothingToRestore(plan, previous.action), removed);
+  }
 
   const timedOut = (): boolean => millisecondsSince(since) / 1000 > plan.policy.endpointUpdateTimeoutSeconds;
   /** Every outcome but DONE (waiting or acting) is bounded by the policy's update timeout. */
@@ -124,7 +154,7 @@ export async function restoreBlue(input: RestoreBlueInput, deps: RestoreBlueDepe
     );
   };
   /** A mutation refused because the endpoint just became busy or vanished: the next call sees why. */
-  const mutate = async (action: RestoreAction, message: string, call: () => Promise<unknown>): Promise<RestoreBlueResult> => {
+  const mutate = async (action: RestoreAction, message: string, call: () => Promise<unknown>): Promise<RestoreStep> => {
     try {
       await call();
     } catch (error) {
@@ -166,10 +196,10 @@ export async function restoreBlue(input: RestoreBlueInput, deps: RestoreBlueDepe
   }
   if (status === 'InService' && endpoint.EndpointConfigName === blue.endpointConfigName) {
     const restored = `Blue restored: endpoint ${plan.endpointName} serves variant ${blue.variantName} alone on config ${blue.endpointConfigName}; green removed.`;
-    if (!blueCapacity.held) return respond('DONE', restored);
+    if (!blueCapacity.held) return respond('DONE', restored, greenRemoved);
     try {
       const resumed = await resumeScaleIn(deps.autoScaling, plan.endpointName, blue.variantName);
-      return respond('DONE', resumed ? `${restored} Blue's dynamic scale-in, held for the rollout, resumed.` : restored);
+      return respond('DONE', resumed ? `${restored} Blue's dynamic scale-in, held for the rollout, resumed.` : restored, greenRemoved);
     } catch (error) {
       // Blue serves: a scale-in left suspended does not undo the restore. Retried while time remains.
       if (isConcurrentUpdateError(error) && !timedOut()) {
@@ -179,6 +209,7 @@ export async function restoreBlue(input: RestoreBlueInput, deps: RestoreBlueDepe
       return respond(
         'DONE',
         `${restored} Blue's dynamic scale-in is still suspended (resuming it failed: ${describeError(error)}): an operator must resume it.`,
+        greenRemoved,
       );
     }
   }
@@ -198,8 +229,8 @@ export async function restoreBlue(input: RestoreBlueInput, deps: RestoreBlueDepe
   return respond('WAIT', `Waiting: ${endpointState(endpoint)}.`);
 }
 
-type Mutate = (action: RestoreAction, message: string, call: () => Promise<unknown>) => Promise<RestoreBlueResult>;
-type Respond = (action: RestoreAction, message: string) => RestoreBlueResult;
+type Mutate = (action: RestoreAction, message: string, call: () => Promise<unknown>) => Promise<RestoreStep>;
+type Respond = (action: RestoreAction, message: string) => RestoreStep;
 
 /**
  * On the transition config. If green carries traffic, the fastest safe step is weights back in place
@@ -213,7 +244,7 @@ async function restoreFromTransition(
   endpoint: DescribeEndpointOutput,
   answer: { readonly mutate: Mutate; readonly respond: Respond },
   deps: RestoreBlueDependencies,
-): Promise<RestoreBlueResult> {
+): Promise<RestoreStep> {
   const blue = requireBlue(plan, STEP);
   const greenVariantName = plan.green.variantName;
   const greenLive = findVariant(endpoint.ProductionVariants, greenVariantName);
@@ -277,4 +308,73 @@ function nothingToRestore(plan: RolloutPlan, previousAction: string | undefined)
   // An earlier call saw the endpoint (and deleted it, or waited for its deletion): it is gone now.
   if (previousAction !== undefined) return `Endpoint ${plan.endpointName}, created by this rollout, was deleted.`;
   return `Nothing to restore: endpoint ${plan.endpointName} was never created.`;
+}
+
+/** The longest `reason` a rollback's lifecycle events carry (the full cause is in the execution's history). */
+export const MAX_EVENT_REASON_CHARS = 500;
+
+/** `text` cut to `max` characters (code points, so no surrogate pair is split), `…` marking the cut. */
+function cut(text: string, max: number): string {
+  const characters = Array.from(text);
+  return characters.length <= max ? text : `${characters.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * Who asked for the rollback, read from the failure's cause: the alarm or the operator for AlarmTriggered and
+ * RollbackRequested (undefined for other errors, or a cause in no known form). The causes are written by
+ * `taskFailureCause` (rollback.ts: the task failure on-alarm and the operator's `rollback` send), by
+ * `rollbackRequestError` (a check that finds the request in the lock) and by `firingAlarmsError` (a check that
+ * finds an alarm in ALARM; the first alarm named).
+ */
+export function rollbackRequester(error: string, cause: string): string | undefined {
+  const patterns: Record<string, readonly RegExp[]> = {
+    AlarmTriggered: [/^Alarms? "([^"]+)"/, /^Alarm (.+?) went to ALARM at /],
+    RollbackRequested: [/^Operator (.+?) requested a rollback at /, /^(.+?) asked for a rollback at /],
+  };
+  for (const pattern of patterns[error] ?? []) {
+    const by = pattern.exec(cause)?.[1]?.trim();
+    if (by) return by;
+  }
+  return undefined;
+}
+
+/**
+ * An operator's rejection as `reject` writes its cause (cli/decision.ts rejectionCause: `Rejected by <by>: <reason>`).
+ * A name with ": " in it cannot be told from the reason: the first ": " ends the name.
+ */
+export function rejectionOf(cause: string): { readonly by: string; readonly reason: string } | undefined {
+  const match = /^Rejected by (.+?): (.*)$/s.exec(cause);
+  return match ? { by: match[1]!.trim(), reason: match[2]!.trim() } : undefined;
+}
+
+/** `ApprovalDecided` (an operator's rejection), then `RolledBack`, at the same instant so the trail keeps that order. */
+async function recordRollback(input: RestoreBlueInput, removed: readonly ResourceRef[], sink: LifecycleSink): Promise<void> {
+  const { plan, failure } = input;
+  const ref = rolloutRef(plan);
+  const at = nowIso();
+  const cause = failureMessage(failure.Cause);
+  if (failure.Error === RolloutRejected.name) {
+    const rejection = rejectionOf(cause);
+    if (!rejection) sink.logger.warn('A rejection whose cause names no operator: recorded as by "unknown"', { cause });
+    const reason = cut(rejection?.reason ?? cause, MAX_EVENT_REASON_CHARS);
+    await recordLifecycleEvent(
+      sink,
+      ref,
+      { type: 'ApprovalDecided', decision: 'REJECTED', by: rejection?.by ?? 'unknown', ...(reason ? { reason } : {}) },
+      { at, discriminator: 'rejected' },
+    );
+  }
+  const requestedBy = rollbackRequester(failure.Error, cause);
+  await recordLifecycleEvent(
+    sink,
+    ref,
+    {
+      type: 'RolledBack',
+      error: failure.Error,
+      reason: cut(cause, MAX_EVENT_REASON_CHARS),
+      ...(requestedBy ? { requestedBy } : {}),
+      resourcesRemoved: removed,
+    },
+    { at, discriminator: 'restored' },
+  );
 }

@@ -1,5 +1,6 @@
 /** "Remove blue variant": moves the endpoint to the final config, green alone, releasing blue's fleet. */
 import { autoScalingClient, sageMakerClient } from '../shared/aws-clients';
+import { lifecycleSinkFromEnvironment } from '../shared/lifecycle-sink';
 import { createLogger, logFailures, planLogKeys, setInvocationLogKeys } from '../shared/logger';
 import { parseInput } from '../shared/plan';
 import { retireBlue, RetireBlueInputSchema, STEP, type RetireBlueResult } from './retire';
@@ -11,7 +12,12 @@ export const handler = async (event: unknown): Promise<RetireBlueResult> => {
   return logFailures(logger, async () => {
     const { plan } = parseInput(RetireBlueInputSchema, event, STEP);
     setInvocationLogKeys(logger, planLogKeys(plan));
-    const result = await retireBlue(plan, { sageMaker: sageMakerClient(), autoScaling: autoScalingClient(), logger });
+    const result = await retireBlue(plan, {
+      sageMaker: sageMakerClient(),
+      autoScaling: autoScalingClient(),
+      logger,
+      lifecycle: lifecycleSinkFromEnvironment(logger, plan.endpointName),
+    });
     logger.info('Blue retirement requested', { ...result });
     return result;
   });

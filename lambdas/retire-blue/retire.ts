@@ -4,12 +4,16 @@
  * carries the traffic and blue carries none: the variant that serves is never the one removed. An autoscaled
  * blue's scaling policies and scalable target are removed first: an UpdateEndpoint that removes an autoscaled
  * variant fails.
+ * Once the UpdateEndpoint that removes blue is requested (by this call or an earlier attempt), blue's variant (and
+ * its scalable target, when this call deregistered it) is recorded as a `CleanupCompleted` lifecycle event: the
+ * other cleanups (delete-resources, release-rollout) report configs, models and alarms, not variants.
  */
 import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { type CreateEndpointConfigInput, type DescribeEndpointConfigOutput, type ProductionVariantSummary, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { releaseVariantScaling } from '../shared/autoscaling';
+import { releaseVariantScaling, variantResourceId } from '../shared/autoscaling';
 import { EndpointNotReady } from '../shared/errors';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink, type ResourceRef } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
 import { definedOnly } from '../shared/objects';
 import { requireBlue, type RolloutPlan, PlanInputSchema } from '../shared/plan';
@@ -41,6 +45,8 @@ export interface RetireBlueDependencies {
   readonly logger: StepLogger;
   /** How UpdateEndpoint waits for the just-created final config. @default 4 attempts, 2 s apart */
   readonly configVisibility?: ConfigVisibilityRetryOptions;
+  /** Where `CleanupCompleted` (blue's variant) goes; absent: nothing is recorded. */
+  readonly lifecycle?: LifecycleSink;
 }
 
 export async function retireBlue(plan: RolloutPlan, deps: RetireBlueDependencies): Promise<RetireBlueResult> {
@@ -52,6 +58,8 @@ export async function retireBlue(plan: RolloutPlan, deps: RetireBlueDependencies
   if (!endpoint) throw new EndpointNotReady(`Endpoint ${plan.endpointName} does not exist: there is no blue to retire.`);
   if (endpointUpdateAlreadyRequested(endpoint, transitionEndpointConfigName, finalEndpointConfigName)) {
     deps.logger.info('UpdateEndpoint to the final config already requested: not called again', { status: endpoint.EndpointStatus });
+    // The earlier attempt that requested it may have stopped before recording it.
+    await recordBlueRemoved(plan, blue.variantName, [], deps);
     return result;
   }
   if (endpoint.EndpointStatus !== 'InService' || endpoint.EndpointConfigName !== transitionEndpointConfigName) {
@@ -78,7 +86,22 @@ export async function retireBlue(plan: RolloutPlan, deps: RetireBlueDependencies
   if (blueScaling.released) deps.logger.info("Blue's auto scaling released before its removal", { ...blueScaling });
   const outcome = await requestEndpointUpdate(deps.sageMaker, plan.endpointName, finalEndpointConfigName, deps.configVisibility);
   deps.logger.info(`UpdateEndpoint to the final config ${outcome}`, { endpointConfigName: finalEndpointConfigName });
+  const scalingRemoved: ResourceRef[] = blueScaling.released
+    ? [{ kind: 'scalable-target', name: variantResourceId(plan.endpointName, blue.variantName) }]
+    : [];
+  await recordBlueRemoved(plan, blue.variantName, scalingRemoved, deps);
   return result;
+}
+
+/** `CleanupCompleted` for blue's variant leaving the endpoint (once per rollout: discriminator `blue-variant`). Never throws. */
+async function recordBlueRemoved(plan: RolloutPlan, blueVariantName: string, alsoRemoved: readonly ResourceRef[], deps: RetireBlueDependencies): Promise<void> {
+  if (!deps.lifecycle) return;
+  await recordLifecycleEvent(
+    deps.lifecycle,
+    rolloutRef(plan),
+    { type: 'CleanupCompleted', resourcesRemoved: [{ kind: 'variant', name: blueVariantName }, ...alsoRemoved] },
+    { discriminator: 'blue-variant' },
+  );
 }
 
 /** Green's variant from the transition config, alone, at its live instance count and weight 1. */

@@ -3,10 +3,13 @@
  * default configuration. The local rehearsal calls `configureAwsClients` before running handlers to swap
  * only the HTTP transport (and give static credentials), so requests still go through the SDK's real
  * serializers, retries and error parsing: the handler code that runs locally is the code that runs in Lambda.
+ * Every client is traced with X-Ray in Lambda (traceAwsClient); outside Lambda tracing is off and the
+ * client is returned untouched, so the rehearsal's transport sees the SDK's requests unchanged.
  */
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -14,6 +17,7 @@ import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsCredentialIdentity, HttpHandlerOptions, RequestHandler } from '@smithy/types';
 import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+import { traceAwsClient } from './tracing';
 
 export interface AwsClientOverrides {
   readonly region?: string;
@@ -30,8 +34,9 @@ export function configureAwsClients(next: AwsClientOverrides): void {
   cache.clear();
 }
 
+/** The cached client for `key`, created (and traced) on first use. */
 function memo<T>(key: string, create: () => T): T {
-  if (!cache.has(key)) cache.set(key, create());
+  if (!cache.has(key)) cache.set(key, traceAwsClient(create()));
   return cache.get(key) as T;
 }
 
@@ -49,5 +54,6 @@ export const cloudWatchClient = (): CloudWatchClient => memo('cloudwatch', () =>
 export const autoScalingClient = (): ApplicationAutoScalingClient =>
   memo('application-autoscaling', () => new ApplicationAutoScalingClient({ ...overrides }));
 export const dynamoDbClient = (): DynamoDBClient => memo('dynamodb', () => new DynamoDBClient({ ...overrides }));
+export const eventBridgeClient = (): EventBridgeClient => memo('eventbridge', () => new EventBridgeClient({ ...overrides }));
 export const sfnClient = (): SFNClient => memo('sfn', () => new SFNClient({ ...overrides }));
 export const serviceQuotasClient = (): ServiceQuotasClient => memo('service-quotas', () => new ServiceQuotasClient({ ...overrides }));

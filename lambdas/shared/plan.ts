@@ -55,6 +55,18 @@ export const PayloadSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('model-package-sample'), s3Uri: z.string().startsWith('s3://'), contentType: z.string() }),
 ]);
 
+/**
+ * Who or what started the rollout (lifecycle-events.ts `RolloutTrigger`): an approval in the Model Registry, or an
+ * operator's `deploy` command. Recorded in the audit trail's header and the Rollout Started event.
+ */
+export const RolloutTriggerSchema = z.object({
+  kind: z.enum(['MODEL_REGISTRY_APPROVAL', 'OPERATOR_DEPLOY'], { error: 'must be MODEL_REGISTRY_APPROVAL or OPERATOR_DEPLOY' }),
+  /** The IAM identity or Studio user that approved the package, or the operator's name; absent when unknown. */
+  by: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
+  /** The EventBridge event id of the approval (or of the synthetic event `deploy` sent). */
+  eventId: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
+});
+
 export const RolloutPlanSchema = z.object({
   /** Eight hex characters, unique per execution: in every name and tag of this rollout. */
   deploymentId: z.string().regex(/^[0-9a-f]{8}$/),
@@ -105,12 +117,15 @@ export const RolloutPlanSchema = z.object({
   payloads: PayloadSourceSchema,
   /** The target's validation policy (warm-up, gates, decision), defaults applied. */
   validation: ValidationPolicySchema,
+  /** Who or what started the rollout. Optional: plans of executions started before it was recorded stay valid. */
+  trigger: RolloutTriggerSchema.optional(),
 });
 
 export type Container = z.infer<typeof ContainerSchema>;
 export type BlueVariant = z.infer<typeof BlueVariantSchema>;
 export type GreenVariant = z.infer<typeof GreenVariantSchema>;
 export type RolloutPlan = z.infer<typeof RolloutPlanSchema>;
+export type PlannedTrigger = z.infer<typeof RolloutTriggerSchema>;
 
 /** The input of every step whose state passes only `{ "plan.$": "$.plan" }`. */
 export const PlanInputSchema = z.object({ plan: RolloutPlanSchema });

@@ -272,6 +272,24 @@ export async function findLockByExecution(dynamo: DynamoDBClient, table: string,
   return undefined;
 }
 
+/**
+ * Every endpoint's lock, by endpoint name: a Scan, strongly consistent (one item per endpoint, so the table is
+ * small). Expired locks are included (TTL deletes them lazily); the caller compares `expiresAt` with its clock.
+ * @throws EndpointNotReady for an item that is not a lock (as getEndpointLock does)
+ */
+export async function listEndpointLocks(dynamo: DynamoDBClient, table: string): Promise<EndpointLock[]> {
+  const locks: EndpointLock[] = [];
+  let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({ TableName: table, ConsistentRead: true, ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}) }),
+    );
+    locks.push(...(page.Items ?? []).map((item) => lockFromItem(item, table)));
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey);
+  return locks.sort((a, b) => a.endpointName.localeCompare(b.endpointName));
+}
+
 /** Records that this rollout held (or did not hold) blue's scale-in; false if the lock is not this rollout's. */
 export async function recordBlueCapacityHold(
   dynamo: DynamoDBClient,

@@ -6,6 +6,8 @@
  * change, an auto scaling activity) is busy, not broken: EndpointBusy, which the state machine retries.
  * A rollback an alarm or an operator asked for while this step ran (recorded in the endpoint's lock) wins: the
  * step fails with it instead of giving green back the share the rollback just took away.
+ * Once the weights are requested (by this call, or by an earlier attempt that this retry finds done), the
+ * `TrafficShifted` lifecycle event says so; recording it never fails the step.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateEndpointWeightsAndCapacitiesCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -15,6 +17,7 @@ import { EndpointBusy, EndpointNotReady } from '../shared/errors';
 import type { StepLogger } from '../shared/logger';
 import { requireBlue, RolloutPlanSchema } from '../shared/plan';
 import { describeEndpointIfExists, ENDPOINT_BROKEN_STATUSES, endpointState, findVariant, isEndpointBusyError } from '../shared/sagemaker';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink } from '../shared/lifecycle-events';
 import { getActiveRollout } from '../shared/rollout-record';
 import { nowIso } from '../shared/time';
 import { weightsEqual, weightsForGreenShare } from '../shared/traffic';
@@ -41,6 +44,8 @@ export interface ShiftTrafficDependencies {
   readonly dynamo: DynamoDBClient;
   readonly table: string;
   readonly logger: StepLogger;
+  /** Where the `TrafficShifted` event goes; absent: nothing is recorded. */
+  readonly lifecycle?: LifecycleSink;
 }
 
 export async function shiftTraffic(input: ShiftTrafficInput, deps: ShiftTrafficDependencies): Promise<ShiftTrafficResult> {
@@ -74,6 +79,8 @@ export async function shiftTraffic(input: ShiftTrafficInput, deps: ShiftTrafficD
     weightsEqual(desiredGreen, weights.greenWeight)
   ) {
     deps.logger.info('Endpoint already has these desired weights: not requested again', { status: endpoint.EndpointStatus, ...weights });
+    // An earlier attempt requested them and may have stopped before recording it (the audit put is idempotent).
+    await recordTrafficShifted(plan, greenShare, deps);
     return result;
   }
   // Last thing before the call: on-alarm may have set blue's weights back since the previous step's check.
@@ -101,5 +108,19 @@ export async function shiftTraffic(input: ShiftTrafficInput, deps: ShiftTrafficD
     throw error;
   }
   deps.logger.info('Weights requested', { ...weights, greenShare });
+  await recordTrafficShifted(plan, greenShare, deps);
   return result;
+}
+
+/** Green's share as a percent (whole percents in practice; two decimals kept for any other share). */
+function sharePercent(share: number): number {
+  return Math.round(share * 10_000) / 100;
+}
+
+/** `TrafficShifted`, one per traffic step (the discriminator is green's percent). Never throws. */
+async function recordTrafficShifted(plan: ShiftTrafficInput['plan'], greenShare: number, deps: ShiftTrafficDependencies): Promise<void> {
+  if (!deps.lifecycle) return;
+  const greenPercent = sharePercent(greenShare);
+  const bluePercent = sharePercent(1 - greenShare);
+  await recordLifecycleEvent(deps.lifecycle, rolloutRef(plan), { type: 'TrafficShifted', greenPercent, bluePercent }, { discriminator: String(greenPercent) });
 }

@@ -10,6 +10,7 @@ import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { WarmUpDidNotStabilize } from '../shared/errors';
 import { invocationFor, invokeVariant, mapWithConcurrency, variantsUnderTest, type VariantUnderTest } from '../shared/invoke';
+import { recordLifecycleEvent, rolloutRef, type LifecycleSink } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
 import { leadingPayloads, type Payload } from '../shared/payloads';
 import { type RolloutPlan, PlanInputSchema } from '../shared/plan';
@@ -44,6 +45,8 @@ export interface WarmUpDependencies {
   readonly runtime: SageMakerRuntimeClient;
   readonly s3: S3Client;
   readonly logger: StepLogger;
+  /** Where Warm-up Completed is recorded; absent: not recorded. */
+  readonly lifecycle?: LifecycleSink;
 }
 
 /** How many windows' p99 a failure message shows. */
@@ -62,7 +65,14 @@ export async function warmUp(plan: RolloutPlan, deps: WarmUpDependencies): Promi
   const other = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected' && !(outcome.reason instanceof WarmUpDidNotStabilize));
   if (other) throw other.reason;
   if (unstable.length > 0) throw new WarmUpDidNotStabilize(unstable.map((error) => error.message).join(' '));
-  return { variants: settled.map((outcome) => (outcome as PromiseFulfilledResult<WarmedVariant>).value) };
+  const warmed = settled.map((outcome) => (outcome as PromiseFulfilledResult<WarmedVariant>).value);
+  if (deps.lifecycle) {
+    await recordLifecycleEvent(deps.lifecycle, rolloutRef(plan), {
+      type: 'WarmUpCompleted',
+      variants: warmed.map(({ role, variantName, requests, seconds, lastWindowP99Ms }) => ({ role, variantName, requests, seconds, lastWindowP99Ms })),
+    });
+  }
+  return { variants: warmed };
 }
 
 async function warmVariant(plan: RolloutPlan, variant: VariantUnderTest, pool: readonly Payload[], deps: WarmUpDependencies): Promise<WarmedVariant> {

@@ -14,7 +14,8 @@ export type SimService =
   | 'application-autoscaling'
   | 'dynamodb'
   | 'sfn'
-  | 'servicequotas';
+  | 'servicequotas'
+  | 'events';
 
 /**
  * HTTP status AWS uses for each error name the simulation can produce. Names not listed answer 400

@@ -7,7 +7,7 @@ import { AwsServiceError, defaultMessageFor, type SimService } from './errors';
 /** An API call answered with an error instead of being executed. */
 export interface ApiErrorFault {
   readonly kind: 'api-error';
-  /** Any simulated service: `sagemaker`, `sagemaker-runtime`, `s3`, `cloudwatch`, `application-autoscaling`, `dynamodb`, `sfn`. */
+  /** Any simulated service: `sagemaker`, `sagemaker-runtime`, `s3`, `cloudwatch`, `application-autoscaling`, `dynamodb`, `sfn`, `servicequotas`, `events`. */
   readonly service: SimService;
   /** Operation name as in the API (`UpdateEndpoint`, `InvokeEndpoint`, `PutItem`, `SendTaskFailure`). */
   readonly operation: string;

@@ -163,3 +163,61 @@ export const addTagsInput = z.object({ ResourceArn: resourceArn, Tags: tagList }
 
 export const deleteTagsInput = z.object({ ResourceArn: resourceArn, TagKeys: z.array(tagKey).min(1).max(50) });
 
+
+/** ModelPackageArn (UpdateModelPackage): a package's full ARN, versioned or not. */
+const MODEL_PACKAGE_ARN_PATTERN = /^arn:aws(-cn|-us-gov|-iso-f)?:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package\/[\S]{1,2048}$/;
+/**
+ * CustomerMetadataKey/Value patterns as the API model writes them (and AWS prints them in its messages). The `${1,n}`
+ * quantifies the end anchor, which Java accepts and JavaScript does not: it matches as CUSTOMER_METADATA_CHARACTERS.
+ */
+const CUSTOMER_METADATA_KEY_MODEL_PATTERN = '^([\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@]*)${1,128}$';
+const CUSTOMER_METADATA_VALUE_MODEL_PATTERN = '^([\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@]*)${1,256}$';
+const CUSTOMER_METADATA_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** CustomerMetadataMap: 1 to 50 entries per request. */
+export const MAX_CUSTOMER_METADATA_PROPERTIES = 50;
+
+/** The constraint texts AWS lists for a CustomerMetadataKey or Value, in its order. */
+function customerMetadataConstraints(maxLength: number, modelPattern: string): string {
+  return `[Member must have length less than or equal to ${maxLength}, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ${modelPattern}]`;
+}
+
+function isCustomerMetadataString(value: string, maxLength: number): boolean {
+  return value.length >= 1 && value.length <= maxLength && CUSTOMER_METADATA_CHARACTERS.test(value);
+}
+
+const customerMetadataKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((value) => CUSTOMER_METADATA_CHARACTERS.test(value), {
+    message: `Member must satisfy regular expression pattern: ${CUSTOMER_METADATA_KEY_MODEL_PATTERN}`,
+  });
+
+const customerMetadataMap = z.record(z.string(), z.string()).superRefine((properties, context) => {
+  const entries = Object.entries(properties);
+  if (entries.length < 1) context.addIssue({ code: 'custom', message: 'Member must have length greater than or equal to 1' });
+  if (entries.length > MAX_CUSTOMER_METADATA_PROPERTIES) {
+    context.addIssue({ code: 'custom', message: `Member must have length less than or equal to ${MAX_CUSTOMER_METADATA_PROPERTIES}` });
+  }
+  // AWS reports a map's bad keys or values once, on the map, listing the member's constraints.
+  if (entries.some(([key]) => !isCustomerMetadataString(key, 128))) {
+    context.addIssue({ code: 'custom', message: `Map keys must satisfy constraint: ${customerMetadataConstraints(128, CUSTOMER_METADATA_KEY_MODEL_PATTERN)}` });
+  }
+  if (entries.some(([, value]) => !isCustomerMetadataString(value, 256))) {
+    context.addIssue({ code: 'custom', message: `Map values must satisfy constraint: ${customerMetadataConstraints(256, CUSTOMER_METADATA_VALUE_MODEL_PATTERN)}` });
+  }
+});
+
+export const updateModelPackageInput = z.object({
+  ModelPackageArn: z.string().min(1).max(2048).regex(MODEL_PACKAGE_ARN_PATTERN),
+  ModelApprovalStatus: z.enum(['Approved', 'Rejected', 'PendingManualApproval']).optional(),
+  ApprovalDescription: z.string().max(1024).optional(),
+  CustomerMetadataProperties: customerMetadataMap.optional(),
+  CustomerMetadataPropertiesToRemove: z.array(customerMetadataKey).optional(),
+  AdditionalInferenceSpecificationsToAdd: z.array(z.unknown()).min(1).max(15).optional(),
+  InferenceSpecification: z.unknown().optional(),
+  SourceUri: z.string().max(1024).optional(),
+  ModelCard: z.unknown().optional(),
+  ModelLifeCycle: z.unknown().optional(),
+  ClientToken: z.string().min(1).max(36).regex(/^[a-zA-Z0-9-]+$/).optional(),
+});

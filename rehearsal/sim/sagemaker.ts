@@ -22,8 +22,10 @@ import {
   endpointNameInput,
   listTagsInput,
   modelNameInput,
+  MAX_CUSTOMER_METADATA_PROPERTIES,
   updateEndpointInput,
   updateEndpointWeightsAndCapacitiesInput,
+  updateModelPackageInput,
   type ParsedContainerDefinition,
   type ParsedProductionVariant,
   type ParsedTag,
@@ -68,6 +70,17 @@ export interface ModelPackageSeed {
   readonly supportedContentTypes?: readonly string[];
   /** @default none */
   readonly supportedRealtimeInferenceInstanceTypes?: readonly string[];
+}
+
+/** A model package's mutable state, as UpdateModelPackage leaves it. */
+export interface ModelPackageSnapshot {
+  readonly arn: string;
+  readonly approvalStatus: ModelApprovalStatus;
+  readonly approvalDescription?: string;
+  /** CustomerMetadataProperties (a copy); `{}` when none is set. */
+  readonly customerMetadataProperties: Readonly<Record<string, string>>;
+  /** When UpdateModelPackage last changed it (virtual epoch ms); absent if it never did. */
+  readonly lastModifiedTimeMs?: number;
 }
 
 /** An endpoint to seed, InService at once (or Failed, or SystemUpdating), with its models and endpoint config. */
@@ -218,7 +231,11 @@ interface StoredModelPackage {
   readonly arn: string;
   readonly groupName: string;
   readonly version: number;
-  readonly approvalStatus: ModelApprovalStatus;
+  approvalStatus: ModelApprovalStatus;
+  approvalDescription?: string;
+  /** CustomerMetadataProperties, in the order the keys were first set. */
+  customerMetadata: Map<string, string>;
+  lastModifiedTimeMs?: number;
   readonly containers: ModelPackageSeed['containers'];
   readonly supportedContentTypes?: readonly string[];
   readonly supportedRealtimeInferenceInstanceTypes?: readonly string[];
@@ -303,6 +320,7 @@ export class SageMakerSimulation {
   /** The operations this simulation implements, by API name. */
   private readonly operations: Readonly<Record<string, (input: unknown) => object>> = {
     DescribeModelPackage: (input) => this.describeModelPackage(input),
+    UpdateModelPackage: (input) => this.updateModelPackage(input),
     CreateModel: (input) => this.createModel(input),
     DescribeModel: (input) => this.describeModel(input),
     DeleteModel: (input) => this.deleteModel(input),
@@ -367,8 +385,29 @@ export class SageMakerSimulation {
       supportedRealtimeInferenceInstanceTypes: seed.supportedRealtimeInferenceInstanceTypes,
       creationTimeMs: previous?.creationTimeMs ?? nowMs(),
       tags: previous?.tags ?? [],
+      // Re-seeding a version replaces what it serves and its approval, not what UpdateModelPackage wrote on it.
+      customerMetadata: previous?.customerMetadata ?? new Map(),
+      ...(previous?.approvalDescription !== undefined ? { approvalDescription: previous.approvalDescription } : {}),
+      ...(previous?.lastModifiedTimeMs !== undefined ? { lastModifiedTimeMs: previous.lastModifiedTimeMs } : {}),
     });
     return arn;
+  }
+
+  /** A model package's approval and metadata, by ARN, `group/version` or name; undefined if it does not exist. */
+  modelPackageSnapshot(nameOrArn: string): ModelPackageSnapshot | undefined {
+    let modelPackage: StoredModelPackage;
+    try {
+      modelPackage = this.requireModelPackage(nameOrArn);
+    } catch {
+      return undefined;
+    }
+    return {
+      arn: modelPackage.arn,
+      approvalStatus: modelPackage.approvalStatus,
+      ...(modelPackage.approvalDescription !== undefined ? { approvalDescription: modelPackage.approvalDescription } : {}),
+      customerMetadataProperties: Object.fromEntries(modelPackage.customerMetadata),
+      ...(modelPackage.lastModifiedTimeMs !== undefined ? { lastModifiedTimeMs: modelPackage.lastModifiedTimeMs } : {}),
+    };
   }
 
   /**
@@ -713,7 +752,45 @@ export class SageMakerSimulation {
       ModelPackageStatus: 'Completed',
       ModelPackageStatusDetails: { ValidationStatuses: [] },
       ModelApprovalStatus: modelPackage.approvalStatus,
+      ...(modelPackage.approvalDescription !== undefined ? { ApprovalDescription: modelPackage.approvalDescription } : {}),
+      ...(modelPackage.customerMetadata.size > 0 ? { CustomerMetadataProperties: Object.fromEntries(modelPackage.customerMetadata) } : {}),
+      ...(modelPackage.lastModifiedTimeMs !== undefined ? { LastModifiedTime: epochSeconds(modelPackage.lastModifiedTimeMs) } : {}),
     };
+  }
+
+  /**
+   * UpdateModelPackage: the approval (status and description) and the customer metadata (properties set or replaced,
+   * then properties removed). Members that would change what the package serves or describes elsewhere are refused.
+   */
+  private updateModelPackage(rawInput: unknown): object {
+    const input = parseAwsInput(updateModelPackageInput, rawInput);
+    for (const member of ['AdditionalInferenceSpecificationsToAdd', 'InferenceSpecification', 'SourceUri', 'ModelCard', 'ModelLifeCycle'] as const) {
+      if (input[member] !== undefined) throw notSimulated(member);
+    }
+    const modelPackage = this.requireModelPackage(input.ModelPackageArn);
+    const toSet = input.CustomerMetadataProperties ?? {};
+    const toRemove = new Set(input.CustomerMetadataPropertiesToRemove ?? []);
+    // Which of the two wins is not documented: the simulation refuses the request rather than guess.
+    const both = Object.keys(toSet).filter((metadataKey) => toRemove.has(metadataKey));
+    if (both.length > 0) {
+      throw validationException(
+        `CustomerMetadataProperties and CustomerMetadataPropertiesToRemove both name ${both.join(', ')}: the SageMaker simulation does not know which wins.`,
+      );
+    }
+    const metadata = new Map(modelPackage.customerMetadata);
+    for (const [metadataKey, value] of Object.entries(toSet)) metadata.set(metadataKey, value);
+    for (const metadataKey of toRemove) metadata.delete(metadataKey);
+    // The per-request limit also bounds what a package holds (the simulation's reading of the map's 50-entry limit).
+    if (metadata.size > MAX_CUSTOMER_METADATA_PROPERTIES) {
+      throw validationException(
+        `Model package ${modelPackage.arn} cannot have more than ${MAX_CUSTOMER_METADATA_PROPERTIES} CustomerMetadataProperties (this update would leave ${metadata.size}).`,
+      );
+    }
+    modelPackage.customerMetadata = metadata;
+    if (input.ModelApprovalStatus !== undefined) modelPackage.approvalStatus = input.ModelApprovalStatus;
+    if (input.ApprovalDescription !== undefined) modelPackage.approvalDescription = input.ApprovalDescription;
+    modelPackage.lastModifiedTimeMs = nowMs();
+    return { ModelPackageArn: modelPackage.arn };
   }
 
   /** The image and model data a container serves, resolved through its model package if it names one. */

@@ -1,8 +1,8 @@
 /**
  * The HTTP transport the SDK clients use in the rehearsal: one RequestHandler that answers from the simulation for
- * the JSON-protocol services (SageMaker, Application Auto Scaling and Service Quotas in awsJson1_1; CloudWatch, DynamoDB
- * and Step Functions in awsJson1_0), SageMaker Runtime (restJson1) and S3 (restXml, see s3-wire.ts). It decodes requests and
- * encodes responses exactly as the services do on the wire, so the SDK's own serializers, retry strategy and error
+ * the JSON-protocol services (SageMaker, Application Auto Scaling, Service Quotas and EventBridge in awsJson1_1; CloudWatch,
+ * DynamoDB and Step Functions in awsJson1_0), SageMaker Runtime (restJson1) and S3 (restXml, see s3-wire.ts). It decodes
+ * requests and encodes responses exactly as the services do on the wire, so the SDK's own serializers, retry strategy and error
  * parsing run unchanged.
  */
 import { Readable } from 'node:stream';
@@ -22,8 +22,8 @@ export interface AwsCallRecord {
   readonly service: SimService;
   readonly operation: string;
   /**
-   * JSON-protocol services (SageMaker, CloudWatch, Application Auto Scaling, DynamoDB, Step Functions): the JSON
-   * body (the raw text if it is not JSON). Runtime: {EndpointName, TargetVariant, ContentType, Accept, Body}.
+   * JSON-protocol services (SageMaker, CloudWatch, Application Auto Scaling, DynamoDB, Step Functions, Service Quotas,
+   * EventBridge): the JSON body (the raw text if it is not JSON). Runtime: {EndpointName, TargetVariant, ContentType, Accept, Body}.
    * S3: the operation's parameters ({Bucket, Key, Range}, {Bucket, Key, ContentType, ContentLength}, {Bucket, Prefix,
    * MaxKeys, ContinuationToken, ...}); never an object's bytes.
    */
@@ -61,6 +61,8 @@ export interface SimulatedTransportOptions {
   readonly stepfunctions?: JsonOperationBackend;
   /** @default none: the service's hosts are not served */
   readonly servicequotas?: JsonOperationBackend;
+  /** EventBridge (PutEvents). @default none: the service's hosts are not served */
+  readonly eventbridge?: JsonOperationBackend;
   readonly faults: FaultInjector;
   /** Every control-plane (JSON-protocol) and S3 call waits this long before answering. */
   readonly apiLatencyMs: number;
@@ -164,6 +166,16 @@ export class SimulatedTransport implements RequestHandler<HttpRequest, HttpRespo
         // Its errors carry the message in `Message`; the framework's own (validation, serialization) are namespaced.
         renderError: jsonError((code) => coralErrorType(code) ?? code, 'Message'),
         backend: options.servicequotas,
+      },
+      options.eventbridge && {
+        service: 'events',
+        // The regional endpoint; PutEvents with an EndpointId goes to a global endpoint's host, which is not served.
+        hosts: [`events.${region}.amazonaws.com`],
+        targetPrefix: 'AWSEvents',
+        contentType: 'application/x-amz-json-1.1',
+        // Its modelled errors carry `message`; the framework's own (validation, serialization) are namespaced.
+        renderError: jsonError((code) => coralErrorType(code) ?? code, 'message'),
+        backend: options.eventbridge,
       },
     ];
     this.jsonServices = bindings.filter((binding): binding is JsonServiceBinding => binding !== undefined);

@@ -1,7 +1,8 @@
 /**
  * SimulatedAws: the in-memory AWS the rehearsal runs the real handlers against. It composes the
  * SageMaker control plane, SageMaker Runtime, S3, CloudWatch, Application Auto Scaling, DynamoDB, Step Functions
- * task tokens, Service Quotas, production traffic, fault rules and the transport the SDK clients plug in:
+ * task tokens, Service Quotas, EventBridge (buses, rules, PutEvents), production traffic, fault rules and the
+ * transport the SDK clients plug in:
  *
  *   const aws = new SimulatedAws({ seed: 7 });
  *   const client = new SageMakerClient({ region: aws.region, credentials: aws.credentials, requestHandler: aws.requestHandler });
@@ -16,6 +17,7 @@ import { nowMs } from './clock';
 import { CloudWatchSimulation } from './cloudwatch';
 import { DynamoDbSimulation } from './dynamodb';
 import type { SimService } from './errors';
+import { EventBridgeSimulation } from './eventbridge';
 import { FaultInjector, type FaultRule } from './faults';
 import { ProductionTraffic } from './production-traffic';
 import { SeededRandom } from './rng';
@@ -36,6 +38,8 @@ export type { TaskTokenHandlers, TaskTokenState } from './stepfunctions';
 export type { ModelBehaviour } from './runtime';
 export type { AwsCallRecord } from './transport';
 export type { S3ObjectMetadata } from './s3';
+export type { EventEnvelope, RuleDefinition, RuleTarget, SnsDelivery, DroppedEvent, ServiceEvent } from './eventbridge';
+export type { ModelPackageSnapshot } from './sagemaker';
 export { SageMakerSimulation } from './sagemaker';
 export { SageMakerRuntimeSimulation, scoreForBody, standardNormalFromBody } from './runtime';
 export { S3Simulation } from './s3';
@@ -43,6 +47,7 @@ export { ApplicationAutoScalingSimulation } from './autoscaling';
 export { DynamoDbSimulation } from './dynamodb';
 export { StepFunctionsSimulation } from './stepfunctions';
 export { ServiceQuotasSimulation, endpointUsageQuotaName, quotaCodeFor } from './servicequotas';
+export { EventBridgeSimulation, DEFAULT_EVENT_BUS_NAME, PUT_EVENTS_MAX_REQUEST_BYTES, putEventsEntrySize } from './eventbridge';
 export { DEFAULT_S3_BYTES_PER_SECOND } from './s3-wire';
 export { isolateSdkFromHostConfig } from './sdk-config';
 
@@ -94,6 +99,11 @@ export class SimulatedAws {
    * `sagemaker.setInstanceCapacity`.)
    */
   readonly servicequotas: ServiceQuotasSimulation;
+  /**
+   * Event buses (the `default` one, and those seeded with `createEventBus`) and their rules (`putRule`: SNS deliveries
+   * recorded in `snsDeliveries()`, or a callback); PutEvents' events in `publishedEvents()`.
+   */
+  readonly eventBridge: EventBridgeSimulation;
   /** The production traffic endpoints receive while metrics run. */
   readonly traffic: ProductionTraffic;
   /** The transport to give every SDK client (`requestHandler`). */
@@ -129,6 +139,7 @@ export class SimulatedAws {
     this.servicequotas = new ServiceQuotasSimulation({ region: this.region, accountId: this.accountId });
     this.sagemaker.useServiceQuotas(this.servicequotas);
     this.dynamodb = new DynamoDbSimulation({ region: this.region, accountId: this.accountId });
+    this.eventBridge = new EventBridgeSimulation({ region: this.region, accountId: this.accountId });
     this.requestHandler = new SimulatedTransport({
       region: this.region,
       accountId: this.accountId,
@@ -140,6 +151,7 @@ export class SimulatedAws {
       dynamodb: this.dynamodb,
       stepfunctions: this.stepfunctions,
       servicequotas: this.servicequotas,
+      eventbridge: this.eventBridge,
       s3BytesPerSecond: options.s3BytesPerSecond ?? DEFAULT_S3_BYTES_PER_SECOND,
       faults,
       apiLatencyMs: this.timings.apiLatencyMs,

@@ -18,7 +18,7 @@ const LOCKED_AT = '2025-03-04T11:20:00.000Z';
 const STARTED_AT = new Date('2025-03-04T11:19:58.000Z');
 const STOPPED_AT = new Date('2025-03-04T12:00:01.000Z');
 const EXPIRES_AT = Date.parse('2025-03-06T12:00:00.000Z') / 1000;
-const ABORT_USAGE = 'Usage: npm run operator -- abort --endpoint NAME [--reason TEXT] [--by NAME] [--table TABLE] [--region REGION]';
+const ABORT_USAGE = 'Usage: npx sagemaker-blue-green abort --endpoint NAME [--reason TEXT] [--by NAME] [--table TABLE] [--region REGION]';
 
 /** The endpoint's lock as "Lock endpoint" writes it (lambdas/shared/rollout-record.ts). */
 function lockItem(overrides: Record<string, AttributeValue> = {}): Record<string, AttributeValue> {
@@ -82,7 +82,7 @@ describe('operator abort', () => {
       `  stopped at       ${STOPPED_AT.toISOString()} by dave`,
       '',
       "Next: the execution ends ABORTED and the reconciler takes over: it gives blue its weight back once blue answers a probe, removes green, deletes the rollout's alarms and releases the endpoint's lock.",
-      `Follow it: npm run operator -- trace --execution ${EXECUTION_ARN}`,
+      `Follow it: npx sagemaker-blue-green trace --execution ${EXECUTION_ARN}`,
     ]);
   });
 

@@ -100,7 +100,7 @@ describe('operator approve', () => {
     expect(await runCli(['approve', '--execution', EXECUTION_ARN], context)).toBe(2);
 
     expect(err[0]).toBe('operator approve: --by: your OS user name is not available here: give --by NAME');
-    expect(err).toContain('Usage: npm run operator -- approve --execution ARN [--by NAME] [--reason TEXT] [--region REGION]');
+    expect(err).toContain('Usage: npx sagemaker-blue-green approve --execution ARN [--by NAME] [--reason TEXT] [--region REGION]');
     expect(sfn.calls()).toHaveLength(0);
   });
 

@@ -22,6 +22,12 @@ describe('explainAwsError', () => {
     expect(explainAwsError(error, target)).toContain(expected);
   });
 
+  test('no network: names the service of the action', () => {
+    const offline = named('Error', 'getaddrinfo ENOTFOUND dynamodb.eu-west-1.amazonaws.com', { code: 'ENOTFOUND' });
+    expect(explainAwsError(offline, { ...target, action: 'dynamodb:Query' })).toContain('cannot reach DynamoDB in eu-west-1');
+    expect(explainAwsError(offline, { ...target, action: 'sagemaker:DescribeEndpoint' })).toContain('cannot reach SageMaker in eu-west-1');
+  });
+
   test('anything else: the action, the error name and AWS\'s message', () => {
     expect(explainAwsError(serviceError('InternalServerError', 'try later'), target)).toBe('states:DescribeExecution failed: InternalServerError: try later');
     expect(explainAwsError('boom', target)).toBe('states:DescribeExecution failed: Error: boom');

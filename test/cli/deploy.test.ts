@@ -4,6 +4,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { approvalEventFor, deployExecutionName, executionConsoleUrl, MAX_EXECUTION_NAME_CHARS } from '../../cli/commands/deploy';
 import { runCli } from '../../cli/runner';
+import { ApprovalEventInputSchema, rolloutTrigger } from '../../lambdas/resolve-rollout/resolve';
 import { APPROVAL_EVENT_DETAIL_TYPE, APPROVAL_EVENT_SOURCE, approvalEventPattern, ModelPackageStateChangeEventSchema } from '../../lambdas/shared/events';
 import { matchesPattern, type EventPattern } from '../../rehearsal/event-bus';
 import { capturedContext, NOW, PACKAGE_ARN, REGION, serviceError } from './support';
@@ -13,7 +14,7 @@ const sfn = mockClient(SFNClient);
 
 const ACCOUNT = '123456789012';
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:BlueGreenRollout`;
-const DEPLOY_USAGE = 'Usage: npm run operator -- deploy --model-package-arn ARN --state-machine-arn ARN [--by NAME] [--region REGION]';
+const DEPLOY_USAGE = 'Usage: npx sagemaker-blue-green deploy --model-package-arn ARN --state-machine-arn ARN [--by NAME] [--region REGION]';
 /** Step Functions' execution-name rule: 1-80 characters, none of whitespace, brackets, wildcards or `"#%\^|~`$&,;:/`. */
 const VALID_EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
@@ -83,13 +84,15 @@ describe('operator deploy', () => {
         ModelApprovalStatus: 'Approved',
         UpdatedModelPackageFields: ['ModelApprovalStatus'],
       },
+      // Beside the event, not in detail: "Resolve rollout" records the rollout as deployed by this operator.
+      deployedBy: 'dave',
     });
     const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:BlueGreenRollout:${name}`;
     expect(out).toEqual([
       `Started a rollout of churn version 7 (${PACKAGE_ARN}), by dave.`,
       `Execution: ${executionArn}`,
       'Follow it with:',
-      `  npm run operator -- trace --execution ${executionArn}`,
+      `  npx sagemaker-blue-green trace --execution ${executionArn}`,
       `  https://${REGION}.console.aws.amazon.com/states/home?region=${REGION}#/v2/executions/details/${executionArn}`,
       expect.stringContaining('queues behind it'),
     ]);
@@ -105,6 +108,17 @@ describe('operator deploy', () => {
     expect(parsed.success).toBe(true);
     expect(parsed.data?.detail).toMatchObject({ ModelPackageGroupName: 'churn', ModelPackageVersion: 7, ModelApprovalStatus: 'Approved' });
     expect(matchesPattern(approvalEventPattern(['churn']) as unknown as EventPattern, event)).toBe(true);
+  });
+
+  test('deployedBy is the operator (--by, else the OS user name), and "Resolve rollout" reads it as an operator deploy', async () => {
+    const { context } = capturedContext();
+    expect(await runCli(args(), context)).toBe(0);
+    const { event } = started();
+
+    expect(event.deployedBy).toBe('alice');
+    expect(event.detail).not.toHaveProperty('deployedBy');
+    const parsed = ApprovalEventInputSchema.parse(event);
+    expect(rolloutTrigger(parsed, { ModelPackageArn: PACKAGE_ARN } as DescribeModelPackageOutput)).toEqual({ kind: 'OPERATOR_DEPLOY', by: 'alice', eventId: event.id });
   });
 
   test('the group and version come from DescribeModelPackage, not from the ARN', async () => {

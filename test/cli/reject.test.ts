@@ -7,7 +7,7 @@ import { capturedContext, ENDPOINT, EXECUTION_ARN, HistoryBuilder, NOW, serveHis
 
 const sfn = mockClient(SFNClient);
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd-reject-token';
-const REJECT_USAGE = 'Usage: npm run operator -- reject --execution ARN --reason TEXT [--by NAME] [--region REGION]';
+const REJECT_USAGE = 'Usage: npx sagemaker-blue-green reject --execution ARN --reason TEXT [--by NAME] [--region REGION]';
 
 function waitingForApproval(): void {
   sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION_ARN, status: 'RUNNING', stateMachineArn: 'arn:sm', startDate: NOW });

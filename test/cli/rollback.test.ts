@@ -25,7 +25,7 @@ const dynamo = mockClient(DynamoDBClient);
 const sfn = mockClient(SFNClient);
 
 const WATCH = { taskToken: 'AQB8AAAAKgAAAAMAAAAAAAAAAbWF0Y2gtMTAw-bake', step: '100%', since: '2025-03-01T10:40:00.000Z' };
-const ROLLBACK_USAGE = 'Usage: npm run operator -- rollback --endpoint NAME [--reason TEXT] [--by NAME] [--table TABLE] [--region REGION]';
+const ROLLBACK_USAGE = 'Usage: npx sagemaker-blue-green rollback --endpoint NAME [--reason TEXT] [--by NAME] [--table TABLE] [--region REGION]';
 const HEADLINE = `Blue's weights are restored on ${ENDPOINT}; execution ${EXECUTION_ARN} is rolling back and will remove green.`;
 
 let table: RolloutsTable;

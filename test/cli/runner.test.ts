@@ -8,7 +8,7 @@ import { programUsage, runCli } from '../../cli/runner';
 import { capturedContext, EXECUTION_ARN } from './support';
 
 const sfn = mockClient(SFNClient);
-const APPROVE_USAGE = 'Usage: npm run operator -- approve --execution ARN [--by NAME] [--reason TEXT] [--region REGION]';
+const APPROVE_USAGE = 'Usage: npx sagemaker-blue-green approve --execution ARN [--by NAME] [--reason TEXT] [--region REGION]';
 
 beforeEach(() => sfn.reset());
 
@@ -19,7 +19,8 @@ describe('operator --help', () => {
     expect(await runCli([flag], context)).toBe(0);
 
     expect(err).toEqual([]);
-    expect(out[0]).toBe('Usage: npm run operator -- <command> [options]');
+    expect(out[0]).toBe('Usage: npx sagemaker-blue-green <command> [options]');
+    expect(out[1]).toBe('   or: npm run operator -- <command> [options]');
     for (const command of COMMANDS) expect(out).toContainEqual(expect.stringMatching(new RegExp(`^  ${command.name} +${command.summary}$`)));
     expect(out.join('\n')).toContain('Exit codes: 0 done, 1 the operation failed or was refused, 2 wrong usage.');
   });
@@ -31,7 +32,7 @@ describe('operator --help', () => {
 
     expect(err).toEqual([]);
     const usage = out.join('\n');
-    expect(usage).toMatch(new RegExp(`^Usage: npm run operator -- ${name} `));
+    expect(usage).toMatch(new RegExp(`^Usage: npx sagemaker-blue-green ${name} `));
     const command = COMMANDS.find((c) => c.name === name)!;
     for (const option of [...Object.keys(command.options).map((o) => `--${o}`), '--help']) expect(usage).toContain(option);
     expect(sfn.calls()).toHaveLength(0);
@@ -46,7 +47,7 @@ describe('usage errors: exit 2 with the usage text on stderr', () => {
 
     expect(out).toEqual([]);
     expect(err[0]).toBe('operator: give a command');
-    expect(err).toContain('Usage: npm run operator -- <command> [options]');
+    expect(err).toContain('Usage: npx sagemaker-blue-green <command> [options]');
   });
 
   test('unknown command: names it, shows the program usage', async () => {
@@ -55,7 +56,7 @@ describe('usage errors: exit 2 with the usage text on stderr', () => {
     expect(await runCli(['promote', '--execution', EXECUTION_ARN], context)).toBe(2);
 
     expect(err[0]).toBe('operator: unknown command "promote"');
-    expect(err).toContain('Usage: npm run operator -- <command> [options]');
+    expect(err).toContain('Usage: npx sagemaker-blue-green <command> [options]');
   });
 
   test('missing --execution', async () => {
@@ -112,7 +113,7 @@ describe('the command registry', () => {
   const statusCommand: Command<{ execution: string; limit: number }> = {
     name: 'status',
     summary: 'shows where a rollout is',
-    usage: 'Usage: npm run operator -- status --execution ARN [--limit N]',
+    usage: 'Usage: npx sagemaker-blue-green status --execution ARN [--limit N]',
     options: { execution: { type: 'string' }, limit: { type: 'string', default: '5' } },
     schema: z.object({ execution: z.string(), limit: z.coerce.number().int().min(1, 'at least 1') }),
     async run(options, context) {
@@ -124,7 +125,7 @@ describe('the command registry', () => {
   const crashingCommand: Command = {
     name: 'crash',
     summary: 'fails unexpectedly',
-    usage: 'Usage: npm run operator -- crash',
+    usage: 'Usage: npx sagemaker-blue-green crash',
     options: {},
     schema: z.object({}),
     run: async () => {

@@ -7,7 +7,7 @@ import { capturedContext, EXECUTION_ARN, HistoryBuilder, REGION, serveHistory, s
 
 const sfn = mockClient(SFNClient);
 const START = new Date('2025-03-04T11:00:00.000Z');
-const TRACE_USAGE = 'Usage: npm run operator -- trace --execution ARN [--region REGION] [--json]';
+const TRACE_USAGE = 'Usage: npx sagemaker-blue-green trace --execution ARN [--region REGION] [--json]';
 const LAMBDA = { resourceType: 'lambda', resource: 'invoke' } as const;
 const LONG_CAUSE = `Green returned 5xx on 12 of 250 requests:\n  first: ${'ModelError '.repeat(40)}`;
 

@@ -4,13 +4,14 @@ import { getActiveRollout } from '../../lambdas/shared/rollout-record';
 import { ACTIVE_ROLLOUTS_PARTITION_KEY, ACTIVE_ROLLOUTS_TTL_ATTRIBUTE } from '../../lib/active-rollouts-table';
 import { synthStack } from './helpers';
 
-const { template } = synthStack();
+const { stack, template } = synthStack();
 const tables = Object.entries(template.findResources('AWS::DynamoDB::Table')) as Array<[string, Record<string, any>]>;
-const [tableId, table] = tables[0];
+const tableId = (stack.resolve(stack.activeRollouts.table.tableName) as { Ref: string }).Ref;
+const table = Object.fromEntries(tables)[tableId]!;
 
 describe('the active-rollouts table', () => {
-  test('is the only table, keyed by endpointName (a string): one active rollout per endpoint', () => {
-    expect(tables).toHaveLength(1);
+  test('is one of the two tables (the other is the rollout history), keyed by endpointName (a string): one active rollout per endpoint', () => {
+    expect(tables.map(([id]) => id).sort()).toEqual([tableId, (stack.resolve(stack.history.table.tableName) as { Ref: string }).Ref].sort());
     expect(table.Properties.KeySchema).toEqual([{ AttributeName: 'endpointName', KeyType: 'HASH' }]);
     expect(table.Properties.AttributeDefinitions).toEqual([{ AttributeName: 'endpointName', AttributeType: 'S' }]);
     expect(table.Properties.GlobalSecondaryIndexes).toBeUndefined();

@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ARTIFACTS_BUCKET_ENV } from '../../lambdas/shared/artifacts';
+import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
+import { LIFECYCLE_BUS_ENV } from '../../lambdas/shared/lifecycle-events';
 import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
 import { ALL_FUNCTION_DIRS, flatten, functionLogicalId, grantsOfStep, REPO_ROOT, synthStack } from './helpers';
 
@@ -71,6 +73,8 @@ function iamActionFor(clientPackage: string, operation: string): string {
       return `states:${operation}`;
     case '@aws-sdk/client-service-quotas':
       return `servicequotas:${operation}`;
+    case '@aws-sdk/client-eventbridge':
+      return `events:${operation}`;
     default:
       throw new Error(`${operation}Command comes from ${clientPackage}: add its IAM actions to this test`);
   }
@@ -221,7 +225,7 @@ test('every step, event handler and the reconciler function has a handler at lam
   expect(missing).toEqual([]);
 });
 
-test.each(FUNCTION_DIRS)('%s is granted every action its handler needs (SageMaker, S3, CloudWatch, Auto Scaling, DynamoDB, Step Functions)', (dir) => {
+test.each(FUNCTION_DIRS)('%s is granted every action its handler needs (SageMaker, S3, CloudWatch, Auto Scaling, DynamoDB, Step Functions, EventBridge)', (dir) => {
   const granted = new Set(grantsOfStep(template, dir).map((g) => g.action));
   const missing = [...actionsOf(dir, helpers)].filter((action) => !granted.has(action));
   expect(missing).toEqual([]);
@@ -245,6 +249,21 @@ test.each(FUNCTION_DIRS)('%s has ARTIFACTS_BUCKET in its environment exactly whe
 test.each(FUNCTION_DIRS)('%s has ROLLOUTS_TABLE in its environment exactly when its handler reads it', (dir) => {
   const readsTable = sourcesIn(path.join(LAMBDAS_DIR, dir)).some((source) => /\brolloutsTableName\(|\bROLLOUTS_TABLE_ENV\b/.test(source));
   expect([dir, ROLLOUTS_TABLE_ENV in environmentOf(dir)]).toEqual([dir, readsTable]);
+});
+
+/** A handler that builds its lifecycle sink from the environment reads both the history table's and the bus's names. */
+const BUILDS_LIFECYCLE_SINK = /\blifecycleSinkFromEnvironment\(/;
+
+test.each(FUNCTION_DIRS)('%s has ROLLOUT_HISTORY_TABLE in its environment exactly when its handler reads it', (dir) => {
+  const readsTable = sourcesIn(path.join(LAMBDAS_DIR, dir)).some(
+    (source) => BUILDS_LIFECYCLE_SINK.test(source) || /\brolloutHistoryTableName\(|\bROLLOUT_HISTORY_TABLE_ENV\b/.test(source),
+  );
+  expect([dir, ROLLOUT_HISTORY_TABLE_ENV in environmentOf(dir)]).toEqual([dir, readsTable]);
+});
+
+test.each(FUNCTION_DIRS)('%s has LIFECYCLE_EVENT_BUS in its environment exactly when its handler reads it', (dir) => {
+  const readsBus = sourcesIn(path.join(LAMBDAS_DIR, dir)).some((source) => BUILDS_LIFECYCLE_SINK.test(source) || /\bLIFECYCLE_BUS_ENV\b/.test(source));
+  expect([dir, LIFECYCLE_BUS_ENV in environmentOf(dir)]).toEqual([dir, readsBus]);
 });
 
 describe('the scan (controls: it can fail)', () => {
@@ -278,6 +297,13 @@ describe('the scan (controls: it can fail)', () => {
     expect(actionsOf('check-capacity', helpers)).toContain('servicequotas:ListServiceQuotas');
   });
 
+  test('finds lifecycle recording through lambdas/shared: the audit item (a conditional PutItem) and the event (PutEvents)', () => {
+    // record-approval only records an event, through recordLifecycleEvent (lifecycle-events.ts -> audit-trail.ts).
+    expect(actionsOf('record-approval', helpers)).toEqual(new Set(['dynamodb:PutItem', 'events:PutEvents']));
+    // lock-endpoint also writes the rollout's header (putRolloutHeader), a PutItem too.
+    expect([...actionsOf('lock-endpoint', helpers)]).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'events:PutEvents']));
+  });
+
   test('maps operations to the actions that authorize them, with dependent actions, and refuses an unknown client', () => {
     expect(iamActionFor('@aws-sdk/client-s3', 'HeadObject')).toBe('s3:GetObject');
     expect(iamActionFor('@aws-sdk/client-s3', 'ListObjectsV2')).toBe('s3:ListBucket');
@@ -288,7 +314,8 @@ describe('the scan (controls: it can fail)', () => {
     expect(iamActionsFor('@aws-sdk/client-cloudwatch', 'PutMetricAlarm')).toEqual(['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource']);
     expect(iamActionsFor('@aws-sdk/client-application-auto-scaling', 'RegisterScalableTarget')).toContain('iam:CreateServiceLinkedRole');
     expect(iamActionsFor('@aws-sdk/client-dynamodb', 'GetItem')).toEqual(['dynamodb:GetItem']);
-    expect(() => iamActionFor('@aws-sdk/client-eventbridge', 'PutEvents')).toThrow(/client-eventbridge: add its IAM actions/);
+    expect(iamActionFor('@aws-sdk/client-eventbridge', 'PutEvents')).toBe('events:PutEvents');
+    expect(() => iamActionFor('@aws-sdk/client-ec2', 'RunInstances')).toThrow(/client-ec2: add its IAM actions/);
   });
 
   test('reads command imports, renamed and type-only ones included', () => {

@@ -1,6 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseRolloutConfig, type RolloutConfigInput } from '../../lambdas/shared/config';
+import { configureMetricsSink, publishRolloutMetrics, ROLLOUT_METRIC_NAMES } from '../../lambdas/shared/metrics';
 import { dashboardNameFor, RolloutDashboards } from '../../lib/rollout-dashboard';
 import { flatten, TEST_CONFIG, testApp } from './helpers';
 
@@ -26,11 +27,15 @@ function synth(config: RolloutConfigInput = TEST_CONFIG) {
   return { app, stack, construct, resources, dashboards, widgetsOf };
 }
 
-/** Every metric expression of a dashboard's graphs, by graph title. */
+/** The graphs of the endpoint's variants: metric widgets made of (SEARCH) expressions. */
+const variantGraphs = (widgets: Widget[]) => widgets.filter((w) => w.type === 'metric' && w.properties.metrics[0][0]?.expression !== undefined);
+/** The widgets of this system's own metrics: metric widgets naming metrics of the SageMakerBlueGreen namespace. */
+const rolloutMetricWidgets = (widgets: Widget[]) => widgets.filter((w) => w.type === 'metric' && w.properties.metrics[0][0] === 'SageMakerBlueGreen');
+
+/** Every metric expression of a dashboard's variant graphs, by graph title. */
 function expressionsByTitle(widgets: Widget[]): Record<string, string[]> {
   return Object.fromEntries(
-    widgets
-      .filter((w) => w.type === 'metric')
+    variantGraphs(widgets)
       .map((w) => [w.properties.title, (w.properties.metrics as Array<Array<Record<string, unknown>>>).map((m) => m[0]!.expression as string)]),
   );
 }
@@ -64,8 +69,10 @@ describe('rollout dashboards', () => {
   });
 
   test('graphs use one-minute periods, name each line by its variant, and label their units', () => {
-    const graphs = widgetsOf('churn-prod').filter((w) => w.type === 'metric');
+    const graphs = variantGraphs(widgetsOf('churn-prod'));
     expect(graphs).toHaveLength(9);
+    // Besides them, only the rollout metrics' widgets show metrics.
+    expect(widgetsOf('churn-prod').filter((w) => w.type === 'metric')).toHaveLength(9 + rolloutMetricWidgets(widgetsOf('churn-prod')).length);
     for (const graph of graphs) {
       const [[line], ...others] = graph.properties.metrics as Array<Array<Record<string, unknown>>>;
       expect(others).toEqual([]);
@@ -95,6 +102,68 @@ describe('rollout dashboards', () => {
     const arn = (name: string) => `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${name}`;
     expect(statusOf('Fraud-Detector-Prod')).toEqual([[arn('fraud-prod-p50-latency'), arn('ml-platform-health')]]);
     expect(statusOf('churn-prod')).toEqual([[arn('ml-platform-health')]]);
+  });
+});
+
+describe("the rollouts' own metrics", () => {
+  const { widgetsOf } = synth();
+  /** A metric line as CloudWatch's dashboard body spells it: namespace, name, dimension name/value pairs, options. */
+  const line = (endpoint: string, metric: string, options: Record<string, unknown>) => [
+    'SageMakerBlueGreen',
+    metric,
+    'EndpointName',
+    endpoint,
+    'service',
+    'sagemaker-blue-green',
+    { period: 3600, ...options },
+  ];
+
+  test.each(['Fraud-Detector-Prod', 'churn-prod'])('%s: counts over the time range, the longest alarm-to-rollback and the average duration, per endpoint', (endpoint) => {
+    const widgets = rolloutMetricWidgets(widgetsOf(endpoint));
+    expect(widgets.map((w) => [w.properties.title, w.properties.view, w.properties.metrics])).toEqual([
+      [
+        'Rollouts in the time range',
+        'singleValue',
+        [
+          line(endpoint, 'RolloutsStarted', { stat: 'Sum', label: 'Started' }),
+          line(endpoint, 'RolloutsPromoted', { stat: 'Sum', label: 'Promoted' }),
+          line(endpoint, 'RolloutsRolledBack', { stat: 'Sum', label: 'Rolled back' }),
+          line(endpoint, 'RolloutsFailed', { stat: 'Sum', label: 'Failed' }),
+        ],
+      ],
+      ['Alarm to rollback (s), longest per hour', 'timeSeries', [line(endpoint, 'AlarmToRollbackSeconds', { stat: 'Maximum', label: 'Alarm to rollback' })]],
+      // Average is CloudWatch's default statistic: the body leaves it out.
+      ['Rollout duration (s), average per hour', 'timeSeries', [line(endpoint, 'RolloutDurationSeconds', { label: 'Rollout duration' })]],
+    ]);
+    expect(widgets[0]!.properties.setPeriodToTimeRange).toBe(true);
+    // The row right under the header.
+    expect(widgetsOf(endpoint).findIndex((w) => w.properties.title === 'Rollouts in the time range')).toBe(1);
+  });
+
+  test('each is found under exactly the namespace and dimension set lambdas/shared/metrics.ts publishes it with (EMF)', () => {
+    const documents: Array<Record<string, any>> = [];
+    configureMetricsSink((document) => documents.push(document));
+    try {
+      publishRolloutMetrics('churn-prod', [
+        { name: ROLLOUT_METRIC_NAMES.started, unit: 'Count', value: 1 },
+        { name: ROLLOUT_METRIC_NAMES.durationSeconds, unit: 'Seconds', value: 600 },
+      ]);
+    } finally {
+      configureMetricsSink(undefined);
+    }
+    expect(documents).toHaveLength(1);
+    const [directive] = documents[0]!._aws.CloudWatchMetrics as Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
+    const published = directive!.Dimensions.map((set) => Object.fromEntries(set.map((name) => [name, documents[0]![name]])));
+    for (const widget of rolloutMetricWidgets(widgetsOf('churn-prod'))) {
+      for (const [namespace, metricName, ...rest] of widget.properties.metrics as unknown[][]) {
+        const pairs = rest.slice(0, -1) as string[];
+        const dimensions = Object.fromEntries(pairs.flatMap((_, i) => (i % 2 === 0 ? [[pairs[i], pairs[i + 1]]] : [])));
+        expect([metricName, namespace, dimensions]).toEqual([metricName, directive!.Namespace, published[0]]);
+      }
+    }
+    // One dimension set, and these metric names among what was published.
+    expect(published).toHaveLength(1);
+    expect(directive!.Metrics.map((m) => m.Name)).toEqual(['RolloutsStarted', 'RolloutDurationSeconds']);
   });
 });
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Token } from 'aws-cdk-lib';
 import { parseRolloutConfig, targetsFromEnvironment, TARGETS_ENV, type RolloutConfigInput } from '../../lambdas/shared/config';
+import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
+import { LIFECYCLE_BUS_ENV } from '../../lambdas/shared/lifecycle-events';
 import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
 import { SWEEPER_DRY_RUN_ENV, SWEEPER_MIN_AGE_SECONDS_ENV } from '../../lambdas/shared/sweeper-config';
 import { RECONCILER_STEP, ROLLOUT_STEPS } from '../../lambdas/steps';
@@ -33,7 +35,10 @@ const resources = template.toJSON().Resources as Record<string, { Type: string; 
 const functionProps = (dir: string) => resources[functionLogicalId(template, dir)].Properties;
 /** Every function: the rollout steps, then the event handlers, then the reconciler's function. */
 const FUNCTION_DIRS = ALL_FUNCTION_DIRS;
-const tableLogicalId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
+const refOf = (token: string) => (stack.resolve(token) as { Ref: string }).Ref;
+const tableLogicalId = refOf(stack.activeRollouts.table.tableName);
+const historyTableLogicalId = refOf(stack.history.table.tableName);
+const busLogicalId = refOf(stack.lifecycle.bus.eventBusName);
 /** The definitions the rollout state machines run (one per target), as deployed: substitutions still as placeholders. */
 const deployedDefinitions = stack.rollout.targets.map(({ stateMachine }) => {
   const id = (stack.resolve(stateMachine.stateMachineArn) as { Ref: string }).Ref;
@@ -69,10 +74,40 @@ const FUNCTIONS_WITH_ROLLOUTS_TABLE = [
   'reconcile-rollout',
   'sweep-resources',
 ];
+/** The functions that record lifecycle events: the history table and the bus, PutItem on one, PutEvents on the other. */
+const FUNCTIONS_RECORDING_LIFECYCLE_EVENTS = [
+  'lock-endpoint',
+  'provision-green',
+  'warm-up',
+  'judge-validation',
+  'request-approval',
+  'record-approval',
+  'shift-traffic',
+  'restore-blue',
+  'retire-blue',
+  'delete-resources',
+  'release-rollout',
+  'summarize-rollout',
+  'reconcile-rollout',
+];
+/** The functions that read a rollout's trail back (Query) and tag its model package with the outcome. */
+const FUNCTIONS_SUMMARIZING_ROLLOUTS = ['summarize-rollout', 'reconcile-rollout'];
 /** The functions that find a lock by something else than its endpoint: a Scan of the (small) table. */
 const FUNCTIONS_SCANNING_ROLLOUTS_TABLE = ['reconcile-rollout', 'sweep-resources'];
 const ANY_ENDPOINT = sagemakerArn('endpoint/*');
 const ROLLOUTS_TABLE = `\${${tableLogicalId}.Arn}`;
+const HISTORY_TABLE = `\${${historyTableLogicalId}.Arn}`;
+const LIFECYCLE_BUS = `\${${busLogicalId}.Arn}`;
+/** Recording a lifecycle event: a new item in the history table, an event on the bus. */
+const LIFECYCLE_GRANTS = [...expectedGrants(['dynamodb:PutItem'], [HISTORY_TABLE]), ...expectedGrants(['events:PutEvents'], [LIFECYCLE_BUS])];
+/** Tagging a model package (with the rollout's outcome) is allowed with this system's tag keys only. */
+const SYSTEM_TAG_KEYS = { 'ForAllValues:StringLike': { 'aws:TagKeys': ['bluegreen:*'] } };
+/** Writing a rollout's outcome: recording, reading the trail back, tagging the model package. */
+const SUMMARY_GRANTS = [
+  ...LIFECYCLE_GRANTS,
+  ...expectedGrants(['dynamodb:Query'], [HISTORY_TABLE]),
+  ...expectedGrants(['sagemaker:AddTags'], MODEL_PACKAGES, SYSTEM_TAG_KEYS),
+];
 const ROLLOUT_ALARMS = 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:sagemaker-blue-green-*';
 const AUTO_SCALING_SERVICE_LINKED_ROLE =
   'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/' +
@@ -130,11 +165,12 @@ describe('each rollout function', () => {
     expect(props.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
-  test.each(FUNCTION_DIRS)('%s gets the validated targets, the service name and source maps', (dir) => {
+  test.each(FUNCTION_DIRS)('%s gets the validated targets, the service name, the metrics namespace and source maps', (dir) => {
     const variables = functionProps(dir).Environment.Variables as Record<string, unknown>;
-    const expectedKeys = [TARGETS_ENV, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'];
+    const expectedKeys = [TARGETS_ENV, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
     if (STEPS_WITH_ARTIFACTS_BUCKET.includes(dir)) expectedKeys.push(ARTIFACTS_BUCKET_ENV);
     if (FUNCTIONS_WITH_ROLLOUTS_TABLE.includes(dir)) expectedKeys.push(ROLLOUTS_TABLE_ENV);
+    if (FUNCTIONS_RECORDING_LIFECYCLE_EVENTS.includes(dir)) expectedKeys.push(ROLLOUT_HISTORY_TABLE_ENV, LIFECYCLE_BUS_ENV);
     if (dir === 'sweep-resources') expectedKeys.push(SWEEPER_DRY_RUN_ENV, SWEEPER_MIN_AGE_SECONDS_ENV);
     expect(Object.keys(variables).sort()).toEqual(expectedKeys.sort());
     // The handlers read it back with the same schema: defaults applied, round trip exact.
@@ -144,6 +180,8 @@ describe('each rollout function', () => {
     expect(carried.targets[1].policy.pollIntervalSeconds).toBeUndefined();
     expect(carried.targets[1].policy.validation).toEqual(TEST_CONFIG.targets[1].policy.validation);
     expect(variables.POWERTOOLS_SERVICE_NAME).toBe('sagemaker-blue-green');
+    // What lambdas/shared/metrics.ts publishes under, and what the dashboards read.
+    expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('SageMakerBlueGreen');
     expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
@@ -158,6 +196,19 @@ describe('each rollout function', () => {
     for (const dir of FUNCTION_DIRS) {
       const table = (functionProps(dir).Environment.Variables as Record<string, unknown>)[ROLLOUTS_TABLE_ENV];
       expect([dir, table]).toEqual([dir, FUNCTIONS_WITH_ROLLOUTS_TABLE.includes(dir) ? { Ref: tableLogicalId } : undefined]);
+    }
+  });
+
+  test('the functions that record lifecycle events, and only they, get the history table\'s and the bus\'s names', () => {
+    expect(FUNCTION_DIRS).toEqual(expect.arrayContaining(FUNCTIONS_RECORDING_LIFECYCLE_EVENTS));
+    for (const dir of FUNCTION_DIRS) {
+      const variables = functionProps(dir).Environment.Variables as Record<string, unknown>;
+      const recording = FUNCTIONS_RECORDING_LIFECYCLE_EVENTS.includes(dir);
+      expect([dir, variables[ROLLOUT_HISTORY_TABLE_ENV], variables[LIFECYCLE_BUS_ENV]]).toEqual([
+        dir,
+        recording ? { Ref: historyTableLogicalId } : undefined,
+        recording ? { Ref: busLogicalId } : undefined,
+      ]);
     }
   });
 
@@ -302,12 +353,15 @@ describe('least-privilege policies, one per function', () => {
         ...expectedGrants(['sagemaker:DescribeEndpoint'], ENDPOINTS),
         ...expectedGrants(['sagemaker:DescribeEndpointConfig'], [ANY_ENDPOINT_CONFIG]),
         ...expectedGrants(['iam:PassRole'], EXECUTION_ROLES, PASSED_TO_SAGEMAKER),
+        ...LIFECYCLE_GRANTS,
       ].sort(),
     );
   });
 
-  test('lock-endpoint only puts, reads and deletes items of the table (the endpoint\'s lock)', () => {
-    expect(serviceGrants('lock-endpoint')).toEqual(expectedGrants(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'], [ROLLOUTS_TABLE]).sort());
+  test('lock-endpoint only puts, reads and deletes items of the table (the endpoint\'s lock), and records the rollout\'s header and events', () => {
+    expect(serviceGrants('lock-endpoint')).toEqual(
+      [...expectedGrants(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'], [ROLLOUTS_TABLE]), ...LIFECYCLE_GRANTS].sort(),
+    );
   });
 
   test('check-capacity reads quotas and every endpoint, deletes only endpoint configs this system tagged', () => {
@@ -334,9 +388,9 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test('warm-up only invokes the configured endpoints and reads the payload sources', () => {
+  test('warm-up only invokes the configured endpoints, reads the payload sources and records its lifecycle event', () => {
     expect(serviceGrants('warm-up')).toEqual(
-      [...expectedGrants(['sagemaker:InvokeEndpoint'], ENDPOINTS), ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS)].sort(),
+      [...expectedGrants(['sagemaker:InvokeEndpoint'], ENDPOINTS), ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS), ...LIFECYCLE_GRANTS].sort(),
     );
   });
 
@@ -360,15 +414,19 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test('judge-validation only reads and writes validation/ of the artifacts bucket', () => {
-    expect(serviceGrants('judge-validation')).toEqual(expectedGrants(['s3:GetObject', 's3:PutObject'], [VALIDATION_ARTIFACTS]).sort());
+  test('judge-validation only reads and writes validation/ of the artifacts bucket, and records its verdict', () => {
+    expect(serviceGrants('judge-validation')).toEqual([...expectedGrants(['s3:GetObject', 's3:PutObject'], [VALIDATION_ARTIFACTS]), ...LIFECYCLE_GRANTS].sort());
   });
 
-  test('request-approval has no permission beyond its own logs and X-Ray', () => {
-    expect(serviceGrants('request-approval')).toEqual([]);
-    expect(new Set(grantsOfStep(template, 'request-approval').map((g) => g.action))).toEqual(
-      new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
+  test.each(['request-approval', 'record-approval'])('%s only records its lifecycle event, besides its own logs and X-Ray', (dir) => {
+    expect(serviceGrants(dir)).toEqual([...LIFECYCLE_GRANTS].sort());
+    expect(new Set(grantsOfStep(template, dir).map((g) => g.action))).toEqual(
+      new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:PutItem', 'events:PutEvents']),
     );
+  });
+
+  test("summarize-rollout records the outcome, reads the rollout's trail back, and tags only configured groups' packages with this system's tag keys", () => {
+    expect(serviceGrants('summarize-rollout')).toEqual([...SUMMARY_GRANTS].sort());
   });
 
   test('shift-traffic only changes weights of, and describes, the configured endpoints; reads the endpoint\'s lock', () => {
@@ -376,6 +434,7 @@ describe('least-privilege policies, one per function', () => {
       [
         ...expectedGrants(['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DescribeEndpoint'], ENDPOINTS),
         ...expectedGrants(['dynamodb:GetItem'], [ROLLOUTS_TABLE]),
+        ...LIFECYCLE_GRANTS,
       ].sort(),
     );
   });
@@ -389,6 +448,7 @@ describe('least-privilege policies, one per function', () => {
         ...expectedGrants(['sagemaker:DescribeEndpoint'], ENDPOINTS),
         ...expectedGrants(['sagemaker:DescribeEndpointConfig'], [ANY_ENDPOINT_CONFIG]),
         ...autoScaling('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget'),
+        ...LIFECYCLE_GRANTS,
       ].sort(),
     );
   });
@@ -405,6 +465,7 @@ describe('least-privilege policies, one per function', () => {
         ...expectedGrants(['s3:GetObject'], PAYLOAD_OBJECTS),
         ...autoScaling('DescribeScalableTargets', 'DescribeScalingPolicies', 'DeleteScalingPolicy', 'DeregisterScalableTarget', 'RegisterScalableTarget'),
         ...REGISTRATION_GRANTS,
+        ...LIFECYCLE_GRANTS,
       ].sort(),
     );
   });
@@ -446,12 +507,13 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test('release-rollout deletes only alarms named with the prefix and deletes items of the table', () => {
+  test('release-rollout deletes only alarms named with the prefix and deletes items of the table, and records its lifecycle event', () => {
     expect(serviceGrants('release-rollout')).toEqual(
       [
         ...expectedGrants(['cloudwatch:DeleteAlarms'], [ROLLOUT_ALARMS]),
         ...expectedGrants(['cloudwatch:DescribeAlarms'], ['*']),
         ...expectedGrants(['dynamodb:DeleteItem'], [ROLLOUTS_TABLE]),
+        ...LIFECYCLE_GRANTS,
       ].sort(),
     );
   });
@@ -469,7 +531,7 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test('reconcile-rollout has what restore-blue, delete-resources and release-rollout have, plus a Scan of the table, nothing else', () => {
+  test("reconcile-rollout has what restore-blue, delete-resources, release-rollout and summarize-rollout have, plus a Scan of the table, nothing else", () => {
     expect(serviceGrants('reconcile-rollout')).toEqual(
       [
         // restore-blue's
@@ -490,6 +552,8 @@ describe('least-privilege policies, one per function', () => {
         ...expectedGrants(['cloudwatch:DeleteAlarms'], [ROLLOUT_ALARMS]),
         ...expectedGrants(['cloudwatch:DescribeAlarms'], ['*']),
         ...expectedGrants(['dynamodb:Scan', 'dynamodb:DeleteItem'], [ROLLOUTS_TABLE]),
+        // summarize-rollout's (the ABORTED outcome), which includes recording lifecycle events
+        ...SUMMARY_GRANTS,
       ].sort(),
     );
   });
@@ -522,6 +586,7 @@ describe('least-privilege policies, one per function', () => {
         ...expectedGrants(['sagemaker:DescribeModel'], [ANY_MODEL]),
         ...expectedGrants(['sagemaker:ListTags'], [ANY_ENDPOINT_CONFIG, ANY_MODEL]),
         ...expectedGrants(['sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], [ANY_ENDPOINT_CONFIG, ANY_MODEL], RESOURCE_TAGGED),
+        ...LIFECYCLE_GRANTS,
       ].sort(),
     );
   });
@@ -586,8 +651,8 @@ describe('policy invariants across all functions', () => {
     );
   });
 
-  test('DynamoDB grants are item operations on the active-rollouts table only (no index, no query); only the reconciler and the sweeper scan it', () => {
-    const grants = allStepGrants().filter((g) => g.action.startsWith('dynamodb:'));
+  test('DynamoDB grants on the active-rollouts table are item operations (no index, no query); only the reconciler and the sweeper scan it', () => {
+    const grants = allStepGrants().filter((g) => g.action.startsWith('dynamodb:') && g.resource !== HISTORY_TABLE);
     expect(new Set(grants.map((g) => g.resource))).toEqual(new Set([ROLLOUTS_TABLE]));
     expect(new Set(grants.map((g) => g.dir))).toEqual(new Set(FUNCTIONS_WITH_ROLLOUTS_TABLE));
     expect(new Set(grants.map((g) => g.action))).toEqual(
@@ -596,6 +661,33 @@ describe('policy invariants across all functions', () => {
     expect(new Set(grants.filter((g) => g.action === 'dynamodb:Scan').map((g) => g.dir))).toEqual(new Set(FUNCTIONS_SCANNING_ROLLOUTS_TABLE));
     // Only lock-endpoint creates a lock (a conditional put): every other function changes or deletes an existing one.
     expect(new Set(grants.filter((g) => g.action === 'dynamodb:PutItem').map((g) => g.dir))).toEqual(new Set(['lock-endpoint']));
+  });
+
+  test('the history table only ever gets new items (PutItem, no update or delete), by the functions that record lifecycle events; only the summaries query it', () => {
+    const grants = allStepGrants().filter((g) => g.resource === HISTORY_TABLE);
+    expect(grants.filter((g) => g.condition !== '')).toEqual([]);
+    expect(new Set(grants.map((g) => g.action))).toEqual(new Set(['dynamodb:PutItem', 'dynamodb:Query']));
+    expect(new Set(grants.filter((g) => g.action === 'dynamodb:PutItem').map((g) => g.dir))).toEqual(new Set(FUNCTIONS_RECORDING_LIFECYCLE_EVENTS));
+    expect(new Set(grants.filter((g) => g.action === 'dynamodb:Query').map((g) => g.dir))).toEqual(new Set(FUNCTIONS_SUMMARIZING_ROLLOUTS));
+    // No grant reaches its indexes or streams (a "<table ARN>/*" resource).
+    expect(allStepGrants().filter((g) => g.resource.startsWith(`${HISTORY_TABLE}/`))).toEqual([]);
+  });
+
+  test('EventBridge: only PutEvents, only on the lifecycle bus, only by the functions that record lifecycle events', () => {
+    const grants = allStepGrants().filter((g) => g.action.startsWith('events:'));
+    expect(grants.map((g) => `${g.dir} ${g.action} ${g.resource} ${g.condition}`).sort()).toEqual(
+      FUNCTIONS_RECORDING_LIFECYCLE_EVENTS.map((dir) => `${dir} events:PutEvents ${LIFECYCLE_BUS} `).sort(),
+    );
+  });
+
+  test("model packages are only described by resolve-rollout and tagged by the summaries, with this system's tag keys only", () => {
+    const grants = allStepGrants().filter((g) => g.resource.includes(':model-package/'));
+    expect(grants.map((g) => `${g.dir} ${g.action} ${g.resource} ${g.condition}`).sort()).toEqual(
+      [
+        ...MODEL_PACKAGES.map((arn) => `resolve-rollout sagemaker:DescribeModelPackage ${arn} `),
+        ...FUNCTIONS_SUMMARIZING_ROLLOUTS.flatMap((dir) => MODEL_PACKAGES.map((arn) => `${dir} sagemaker:AddTags ${arn} ${JSON.stringify(SYSTEM_TAG_KEYS)}`)),
+      ].sort(),
+    );
   });
 
   test('iam:CreateServiceLinkedRole only for Auto Scaling\'s SageMaker role, only by the functions that register scalable targets', () => {
@@ -714,6 +806,25 @@ describe('the 4 KB Lambda environment limit', () => {
     expect(() => rolloutEnvironment(oneByteMore, { rolloutsTableName: 'active-rollouts' })).not.toThrow();
   });
 
+  test('a history table or bus name known only at deployment counts as the longest DynamoDB (255) or EventBridge (256) allows', () => {
+    const unresolvedTable = Token.asString({ Ref: 'RolloutHistoryTable' });
+    const unresolvedBus = Token.asString({ Ref: 'LifecycleBus' });
+    const base = rolloutEnvironment(parseRolloutConfig(configWithBody('x')));
+    const longest = { ...base, [ROLLOUT_HISTORY_TABLE_ENV]: 't'.repeat(255), [LIFECYCLE_BUS_ENV]: 'b'.repeat(256) };
+    // Fill the limit exactly with the longest names: fits; one byte more of body fails, naming both counts.
+    const fittingLength = LAMBDA_ENVIRONMENT_LIMIT_BYTES - lambdaEnvironmentSize(longest) + 1;
+    const options = { historyTableName: unresolvedTable, lifecycleBusName: unresolvedBus };
+    const fitting = rolloutEnvironment(parseRolloutConfig(configWithBody('x'.repeat(fittingLength))), options);
+    expect([fitting[ROLLOUT_HISTORY_TABLE_ENV], fitting[LIFECYCLE_BUS_ENV]]).toEqual([unresolvedTable, unresolvedBus]);
+    expect(() => rolloutEnvironment(parseRolloutConfig(configWithBody('x'.repeat(fittingLength + 1))), options)).toThrow(
+      /these need 4097 bytes .*ROLLOUT_HISTORY_TABLE counted at 255 bytes; LIFECYCLE_EVENT_BUS counted at 256 bytes/,
+    );
+    // Literal names count as what they are.
+    expect(() =>
+      rolloutEnvironment(parseRolloutConfig(configWithBody('x'.repeat(fittingLength + 1))), { historyTableName: 'history', lifecycleBusName: 'bus' }),
+    ).not.toThrow();
+  });
+
   test('synth of a stack whose targets do not fit fails with that message', () => {
     expect(() => synthStack({ config: parseRolloutConfig(configWithBody('y'.repeat(5000))) })).toThrow(
       /do not fit in the Lambda environment: Lambda limits environment variables to 4096 bytes \(4 KB\) in total, and these need \d+ bytes/,
@@ -771,7 +882,7 @@ describe('S3 resources from the configuration', () => {
     const reads = ROLLOUT_STEPS.flatMap((step) => grantsOfStep(bare, step.dir).filter((g) => g.action === 's3:GetObject').map((g) => `${step.dir} ${g.resource}`));
     expect(reads).toEqual([`judge-validation \${${artifactsBucketLogicalId(bare)}.Arn}/validation/*`]);
     expect(grantsOfStep(bare, 'plan-validation').filter((g) => !/^(logs|xray):/.test(g.action))).toEqual([]);
-    expect(grantsOfStep(bare, 'warm-up').filter((g) => !/^(logs|xray):/.test(g.action)).map(grantKey)).toEqual(
+    expect(grantsOfStep(bare, 'warm-up').filter((g) => !/^(logs|xray|dynamodb|events):/.test(g.action)).map(grantKey)).toEqual(
       expectedGrants(['sagemaker:InvokeEndpoint'], [sagemakerArn('endpoint/fraud-detector-prod')]),
     );
   });

@@ -3,10 +3,12 @@
  * resource-sweeper.test.ts): the reconciler watches every target's rollout state machine and runs the stack's
  * reconcile-rollout function; the sweeper's schedule and settings come from the stack's `sweeper` prop.
  */
+import { Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { parseSweeperConfig } from '../../lambdas/shared/sweeper-config';
 import { RECONCILER_STEP } from '../../lambdas/steps';
-import { flatten, functionLogicalId, grantKey, grantsOfRole, synthStack } from './helpers';
+import { ALL_FUNCTION_DIRS, flatten, functionLogicalId, grantKey, grantsOfRole, synthStack } from './helpers';
 
 type Resource = { Type: string; Properties: Record<string, any> };
 
@@ -134,5 +136,41 @@ describe('the stack with its own sweeper settings', () => {
     const rolloutArns = customStack.rollout.targets.map(({ stateMachine }) => flatten(customStack.resolve(stateMachine.stateMachineArn)));
     expect(rolloutArns).toHaveLength(2);
     expect(watched[0]!.Properties.EventPattern.detail.stateMachineArn.map(flatten)).toEqual(rolloutArns);
+  });
+});
+
+describe('tracing, across the stack', () => {
+  const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as Array<[string, Resource]>;
+
+  test('every function of the stack is traced (X-Ray active) and names its service and metrics namespace for Powertools', () => {
+    expect(functions.map(([id]) => id).sort()).toEqual(ALL_FUNCTION_DIRS.map((dir) => functionLogicalId(template, dir)).sort());
+    for (const [id, fn] of functions) {
+      expect([id, fn.Properties.TracingConfig]).toEqual([id, { Mode: 'Active' }]);
+      expect([id, fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME, fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE]).toEqual([
+        id,
+        'sagemaker-blue-green',
+        'SageMakerBlueGreen',
+      ]);
+    }
+  });
+
+  test('both kinds of state machine, the rollouts\' and the reconciler\'s, are traced', () => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Resource[];
+    expect(machines).toHaveLength(rolloutStateMachineIds.length + 1);
+    for (const machine of machines) expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  test("X-Ray's Resource '*' is acknowledged exactly (that finding, on the policy holding it) and covers nothing but the X-Ray write actions", () => {
+    for (const dir of ALL_FUNCTION_DIRS) {
+      const defaultPolicy = stack.functions.functionFor(dir).role!.node.findChild('DefaultPolicy') as iam.Policy;
+      const acknowledged = defaultPolicy.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.keys(entry.data as Record<string, unknown>));
+      // Stored as an annotation acknowledgement of that one finding id.
+      expect([dir, acknowledged]).toEqual([dir, ['Annotation::AwsSolutions-IAM5[Resource::*]']]);
+      const policyId = stack.getLogicalId(defaultPolicy.node.defaultChild as CfnElement);
+      const onStar = (resources[policyId]!.Properties.PolicyDocument.Statement as Array<Record<string, any>>).filter((s) => [s.Resource].flat().includes('*'));
+      expect([dir, onStar.flatMap((s) => [s.Action].flat()).sort()]).toEqual([dir, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']]);
+    }
   });
 });

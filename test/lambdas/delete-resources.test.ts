@@ -10,8 +10,13 @@ import {
   type EndpointStatus,
   type Tag,
 } from '@aws-sdk/client-sagemaker';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/delete-resources';
+import { cleanupDiscriminator } from '../../lambdas/delete-resources/delete';
+import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
+import { LIFECYCLE_BUS_ENV, rolloutRef } from '../../lambdas/shared/lifecycle-events';
 import {
   BLUE,
   BLUE_CONFIG_VARIANT,
@@ -19,6 +24,7 @@ import {
   describedEndpointConfig,
   ENDPOINT,
   errors,
+  makePlan,
   managedTags,
   NAMES,
   sageMakerArn,
@@ -216,6 +222,126 @@ describe('delete-resources', () => {
     [{ endpointConfigNames: [], modelNames: [] }, /endpointName: /],
   ])('rejects bad input %#, naming the field', async (event, message) => {
     await expect(handler(event)).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+});
+
+describe('delete-resources: the CleanupCompleted lifecycle event', () => {
+  const HISTORY_TABLE = 'rollout-history';
+  const BUS = 'rollout-events';
+  const dynamo = mockClient(DynamoDBClient);
+  const eventBridge = mockClient(EventBridgeClient);
+  const auditItems = () => dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input.Item!);
+  const publishedDetails = () =>
+    eventBridge.commandCalls(PutEventsCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => ({ ...entry, Detail: JSON.parse(entry.Detail!) })));
+  const plan = makePlan();
+  /** The ASL's "Delete green resources" input after a rollback, with the plan (the ASL must pass it). */
+  const greenInput = {
+    endpointName: ENDPOINT,
+    endpointConfigNames: [NAMES.transitionEndpointConfigName, NAMES.finalEndpointConfigName],
+    modelNames: [NAMES.greenModelName],
+    plan,
+  };
+  /** After a rollback: the endpoint back on blue's config; green's configs and model exist, all ours. */
+  const afterRollback = () =>
+    world({
+      endpointConfigName: BLUE.endpointConfigName,
+      configs: {
+        [BLUE.endpointConfigName]: { tags: managedTags('0a1b2c3d'), models: [BLUE.modelName] },
+        [NAMES.transitionEndpointConfigName]: { tags: managedTags(), models: [BLUE.modelName, NAMES.greenModelName] },
+        [NAMES.finalEndpointConfigName]: { tags: managedTags(), models: [NAMES.greenModelName] },
+      },
+      models: { [BLUE.modelName]: managedTags('0a1b2c3d'), [NAMES.greenModelName]: managedTags() },
+    });
+
+  beforeEach(() => {
+    dynamo.reset();
+    eventBridge.reset();
+    dynamo.on(PutItemCommand).resolves({});
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
+    process.env[LIFECYCLE_BUS_ENV] = BUS;
+  });
+  afterEach(() => {
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+    delete process.env[LIFECYCLE_BUS_ENV];
+  });
+
+  test('after a rollback: the configs and model it deleted, each with its kind, recorded then published', async () => {
+    afterRollback();
+    const result = await handler(greenInput);
+    expect(result.deleted).toEqual([NAMES.transitionEndpointConfigName, NAMES.finalEndpointConfigName, NAMES.greenModelName]);
+
+    const [item, ...others] = auditItems();
+    expect(others).toEqual([]);
+    const discriminator = cleanupDiscriminator(greenInput.endpointConfigNames, greenInput.modelNames);
+    expect(item!.recordKey!.S).toBe(`EVENT#${plan.deploymentId}#CleanupCompleted#${discriminator}`);
+    const expected = {
+      type: 'CleanupCompleted',
+      rollout: rolloutRef(plan),
+      resourcesRemoved: [
+        { kind: 'endpoint-config', name: NAMES.transitionEndpointConfigName },
+        { kind: 'endpoint-config', name: NAMES.finalEndpointConfigName },
+        { kind: 'model', name: NAMES.greenModelName },
+      ],
+    };
+    expect(JSON.parse(item!.data!.S!)).toMatchObject(expected);
+    expect(publishedDetails()).toEqual([expect.objectContaining({ EventBusName: BUS, DetailType: 'Cleanup Completed', Detail: expect.objectContaining(expected) })]);
+    // Recorded after the deletions it reports.
+    const lastDelete = sageMaker.commandCalls(DeleteModelCommand).at(-1)!;
+    expect(lastDelete.calledBefore(dynamo.commandCalls(PutItemCommand)[0]!)).toBe(true);
+  });
+
+  test('the two runs of a rollout (after promotion, after a rollback) have different keys; a retry has the same', () => {
+    const retired = cleanupDiscriminator([BLUE.endpointConfigName, NAMES.transitionEndpointConfigName], [BLUE.modelName]);
+    const green = cleanupDiscriminator(greenInput.endpointConfigNames, greenInput.modelNames);
+    expect(retired).not.toBe(green);
+    expect(cleanupDiscriminator([NAMES.finalEndpointConfigName, NAMES.transitionEndpointConfigName, NAMES.finalEndpointConfigName], [NAMES.greenModelName])).toBe(green);
+    expect(green).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  test.each([
+    ['an update in flight (everything retained)', () => world({ endpointStatus: 'Updating', endpointConfigName: BLUE.endpointConfigName, configs: {}, models: {} })],
+    ['a retry that finds everything gone', () => world({ endpointConfigName: BLUE.endpointConfigName, configs: {}, models: {} })],
+    [
+      'only resources this system did not create',
+      () =>
+        world({
+          endpointConfigName: BLUE.endpointConfigName,
+          configs: { [NAMES.transitionEndpointConfigName]: { tags: [{ Key: 'team', Value: 'fraud' }], models: [] } },
+          models: { [NAMES.greenModelName]: [{ Key: 'team', Value: 'fraud' }] },
+        }),
+    ],
+  ])('nothing deleted (%s): nothing recorded', async (_why, setUp) => {
+    setUp();
+    await expect(handler(greenInput)).resolves.toMatchObject({ deleted: [] });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test('without the plan (an older definition\'s input): deletes as before, records nothing', async () => {
+    afterRollback();
+    const { plan: _plan, ...withoutPlan } = greenInput;
+    await expect(handler(withoutPlan)).resolves.toMatchObject({ deleted: [NAMES.transitionEndpointConfigName, NAMES.finalEndpointConfigName, NAMES.greenModelName] });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test('the audit trail and the bus failing do not fail the cleanup', async () => {
+    afterRollback();
+    dynamo.on(PutItemCommand).rejects(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' }));
+    eventBridge.on(PutEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(handler(greenInput)).resolves.toMatchObject({ deleted: [NAMES.transitionEndpointConfigName, NAMES.finalEndpointConfigName, NAMES.greenModelName] });
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+  });
+
+  test("a plan for another endpoint is refused, naming the field, before anything is deleted", async () => {
+    afterRollback();
+    await expect(handler({ ...greenInput, plan: makePlan({ endpointName: 'other-endpoint' }) })).rejects.toMatchObject({
+      name: 'InputValidationError',
+      message: expect.stringMatching(/plan\.endpointName: must be the same endpoint as endpointName/),
+    });
     expect(sageMaker.calls()).toHaveLength(0);
   });
 });

@@ -1,11 +1,28 @@
 import 'aws-sdk-client-mock-jest';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/judge-validation';
-import { fitSummary, MAX_SUMMARY_BYTES, withSinglePayloadCaveat, type StoredValidationReport } from '../../lambdas/judge-validation/judge';
+import {
+  dimensionValueOf,
+  fitSummary,
+  gateOutcomes,
+  judgeValidation,
+  JudgeValidationInputSchema,
+  MAX_EVENT_REASON_CHARS,
+  MAX_SUMMARY_BYTES,
+  publishGateMetrics,
+  withSinglePayloadCaveat,
+  type StoredValidationReport,
+} from '../../lambdas/judge-validation/judge';
+import { rolloutEventKey } from '../../lambdas/shared/audit-trail';
+import type { LifecycleSink } from '../../lambdas/shared/lifecycle-events';
+import { createLogger } from '../../lambdas/shared/logger';
+import { configureMetricsSink } from '../../lambdas/shared/metrics';
 import { ARTIFACTS_BUCKET_ENV, batchSamplesKey, reportKey } from '../../lambdas/shared/artifacts';
 import { evaluateGates } from '../../lambdas/shared/gates';
-import type { InvocationSample, PairedSample, RobustnessResult } from '../../lambdas/shared/validation-types';
+import type { GateResult, InvocationSample, PairedSample, RobustnessResult } from '../../lambdas/shared/validation-types';
 import { ARTIFACTS_BUCKET, BLUE, DATASET_PAYLOADS, DEPLOYMENT_ID, ENDPOINT, makePlan, NAMES, PACKAGE_ARN, serveObjects, validationPolicy, VERSION } from './support/fixtures';
 import { mulberry32 } from '../../rehearsal/sim/rng';
 
@@ -58,9 +75,14 @@ beforeEach(() => {
   objects = new Map();
   serveObjects(s3, objects, 4096);
   process.env[ARTIFACTS_BUCKET_ENV] = ARTIFACTS_BUCKET;
+  // The handler publishes gate metrics: dropped here, not printed (the tests that read them capture them).
+  configureMetricsSink(() => undefined);
 });
 
-afterEach(() => delete process.env[ARTIFACTS_BUCKET_ENV]);
+afterEach(() => {
+  delete process.env[ARTIFACTS_BUCKET_ENV];
+  configureMetricsSink(undefined);
+});
 
 describe('judge-validation', () => {
   test('green like blue on 300 dataset requests: PASS, the full report in S3, a compact verdict returned', async () => {
@@ -182,5 +204,112 @@ describe('fitSummary', () => {
     expect(out[4]).toBe('robustness PASS: ok');
     expect(out[5]).toBe('Full report: s3://bucket/validation/report.json');
     expect(summary).not.toContain('\uFFFD');
+  });
+});
+
+describe('judge-validation: Validation Verdict and gate metrics', () => {
+  const dynamo = mockClient(DynamoDBClient);
+  const events = mockClient(EventBridgeClient);
+  const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  let metrics: Record<string, unknown>[];
+  /** The plain function with a sink of mocked DynamoDB and EventBridge (input parsed as the handler does). */
+  const judge = (input: unknown) => {
+    const lifecycle: LifecycleSink = { dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger };
+    return judgeValidation(JudgeValidationInputSchema.parse(input), { s3: new S3Client({}), logger: createLogger('test'), lifecycle });
+  };
+  /** The EMF documents of one metric, as { Gate, value }. */
+  const metric = (name: string) => metrics.filter((emf) => emf[name] !== undefined).map((emf) => ({ Gate: emf.Gate, value: emf[name] }));
+
+  beforeEach(() => {
+    dynamo.reset();
+    events.reset();
+    logger.error.mockReset();
+    dynamo.on(PutItemCommand).resolves({});
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    metrics = [];
+    configureMetricsSink((emf) => metrics.push(emf));
+  });
+
+  test('a FAIL: the event carries every gate with its checks, samples and reason, and the report\'s URI', async () => {
+    const batches = storeBatches([pairs(300, { greenErrorEvery: 20 })]);
+    const result = await judge({ plan: makePlan({ payloads: DATASET_PAYLOADS }), batches, robustness: ROBUST, warmUp: WARM_UP });
+    const report = storedReport();
+
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    const item = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(item.recordKey!.S).toBe(rolloutEventKey(DEPLOYMENT_ID, 'ValidationVerdict'));
+    const expectedGates = report.gates.map((gate) => ({
+      gate: gate.gate,
+      verdict: gate.verdict,
+      samples: gate.samples,
+      checks: gate.checks.map((c) => ({ name: c.name, statistic: c.statistic, threshold: c.threshold, comparison: c.comparison })),
+      reason: gate.reason,
+    }));
+    expect(JSON.parse(item.data!.S!)).toMatchObject({ type: 'ValidationVerdict', verdict: 'FAIL', reportUri: result.reportUri, gates: expectedGates });
+
+    const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
+    expect(entry.DetailType).toBe('Validation Verdict');
+    const detail = JSON.parse(entry.Detail!);
+    expect(detail.gates.find((g: { gate: string }) => g.gate === 'errors')).toMatchObject({ verdict: 'FAIL', samples: 300 });
+    expect(detail.message).toContain('errors FAIL');
+  });
+
+  test('metrics: GateFailed per gate that ran (1 on FAIL), GateValue per check with a statistic, dimension "<gate>:<check>"', async () => {
+    const batches = storeBatches([pairs(300, { greenErrorEvery: 20 })]);
+    await judge({ plan: makePlan({ payloads: DATASET_PAYLOADS }), batches, robustness: ROBUST, warmUp: WARM_UP });
+    const report = storedReport();
+
+    const ran = report.gates.filter((gate) => gate.verdict !== 'SKIPPED');
+    expect(metric('GateFailed')).toEqual(ran.map((gate) => ({ Gate: gate.gate, value: gate.verdict === 'FAIL' ? 1 : 0 })));
+    expect(metric('GateFailed')).toContainEqual({ Gate: 'errors', value: 1 });
+    const errorRate = report.gates.find((gate) => gate.gate === 'errors')!.checks[0]!;
+    expect(errorRate.statistic).toBeCloseTo(15 / 300);
+    expect(metric('GateValue')).toContainEqual({ Gate: `errors:${errorRate.name}`, value: errorRate.statistic });
+    const withStatistic = ran.flatMap((gate) => gate.checks.filter((c) => c.statistic !== null).map((c) => ({ Gate: `${gate.gate}:${c.name}`, value: c.statistic })));
+    expect(metric('GateValue')).toEqual(withStatistic);
+    expect(metrics.every((emf) => emf.EndpointName === ENDPOINT)).toBe(true);
+  });
+
+  test('publishGateMetrics: a SKIPPED gate publishes nothing, a check without statistic no GateValue, unit None', () => {
+    const gates: GateResult[] = [
+      { gate: 'golden', verdict: 'SKIPPED', samples: 0, minSamples: 50, checks: [{ name: 'golden agreement', statistic: 0.5, threshold: 0.95, comparison: '>=', passed: false }], reason: 'disabled' },
+      { gate: 'health', verdict: 'INCONCLUSIVE', samples: 3, minSamples: 100, checks: [{ name: 'unanswered', statistic: null, threshold: 0, comparison: '<=', passed: null }], reason: 'too few' },
+      { gate: 'latency', verdict: 'PASS', samples: 300, minSamples: 200, checks: [{ name: 'green p99 (ms)', statistic: 81.5, threshold: 500, comparison: '<=', passed: true }], reason: 'ok' },
+    ];
+    publishGateMetrics(ENDPOINT, gates);
+    expect(metric('GateFailed')).toEqual([{ Gate: 'health', value: 0 }, { Gate: 'latency', value: 0 }]);
+    expect(metric('GateValue')).toEqual([{ Gate: 'latency:green p99 (ms)', value: 81.5 }]);
+    const gateValue = metrics.find((emf) => emf.GateValue !== undefined) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] } };
+    expect(gateValue._aws.CloudWatchMetrics[0]!.Metrics).toEqual([{ Name: 'GateValue', Unit: 'None' }]);
+  });
+
+  test('gateOutcomes cuts a reason to 300 characters; dimensionValueOf keeps printable ASCII within 1024', () => {
+    const long = `latency FAIL because ${'x'.repeat(400)}`;
+    const [outcome] = gateOutcomes([{ gate: 'latency', verdict: 'FAIL', samples: 1, minSamples: 1, checks: [], reason: long }]);
+    expect(outcome!.reason).toHaveLength(MAX_EVENT_REASON_CHARS);
+    expect(outcome!.reason!.endsWith('...')).toBe(true);
+    expect(outcome!.reason!.startsWith('latency FAIL because x')).toBe(true);
+
+    expect(dimensionValueOf('distribution:PSI of scores ≤ 0.2\n')).toBe('distribution:PSI of scores ? 0.2');
+    expect(dimensionValueOf('a'.repeat(2000))).toHaveLength(1024);
+    expect(dimensionValueOf(' \u00e9 ')).toBe('?');
+    expect(dimensionValueOf('   ')).toBeUndefined();
+  });
+
+  test('the audit table and the bus failing do not fail the judge; the verdict is returned', async () => {
+    dynamo.on(PutItemCommand).rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    events.on(PutEventsCommand).rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    const batches = storeBatches([pairs(300)]);
+    await expect(judge({ plan: makePlan({ payloads: DATASET_PAYLOADS }), batches, robustness: ROBUST, warmUp: WARM_UP })).resolves.toMatchObject({ verdict: 'PASS' });
+    expect(logger.error).toHaveBeenCalledTimes(2);
+  });
+
+  test('the report cannot be written: the step fails and nothing is recorded or published', async () => {
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    const batches = storeBatches([pairs(300)]);
+    await expect(judge({ plan: makePlan({ payloads: DATASET_PAYLOADS }), batches, robustness: ROBUST, warmUp: WARM_UP })).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
+    expect(metrics).toEqual([]);
   });
 });

@@ -5,8 +5,14 @@
  */
 import 'aws-sdk-client-mock-jest';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/lock-endpoint';
-import { LOCK_EXPIRY_MARGIN_SECONDS, lockExpiresAt, type LockEndpointResult } from '../../lambdas/lock-endpoint/lock';
+import { LOCK_EXPIRY_MARGIN_SECONDS, lockEndpoint, LockEndpointInputSchema, lockExpiresAt, type LockEndpointResult } from '../../lambdas/lock-endpoint/lock';
+import { hashConfig, ROLLOUT_HISTORY_TABLE_ENV, rolloutEventKey, rolloutHeaderKey } from '../../lambdas/shared/audit-trail';
+import { LIFECYCLE_EVENT_SOURCE, type LifecycleSink } from '../../lambdas/shared/lifecycle-events';
+import type { StepLogger } from '../../lambdas/shared/logger';
+import { configureMetricsSink } from '../../lambdas/shared/metrics';
 import { parseRolloutConfig, TARGETS_ENV, type RolloutConfigInput } from '../../lambdas/shared/config';
 import { EndpointLocked } from '../../lambdas/shared/errors';
 import { executionTimeoutSeconds } from '../../lambdas/shared/execution-time';
@@ -38,8 +44,11 @@ beforeEach(() => {
   jest.spyOn(Date, 'now').mockImplementation(() => nowMs);
   process.env[ROLLOUTS_TABLE_ENV] = SIMULATED_TABLE;
   useTargets();
+  // The handler counts started rollouts: EMF documents are dropped here, not printed (the tests that read them capture them).
+  configureMetricsSink(() => undefined);
 });
 afterEach(() => {
+  configureMetricsSink(undefined);
   table.mock.restore();
   jest.restoreAllMocks();
   delete process.env[ROLLOUTS_TABLE_ENV];
@@ -309,5 +318,163 @@ describe('the queue policy (policy.queue)', () => {
     expect(() => parseRolloutConfig(withQueue({ maxWaitSeconds: 86_401 }))).toThrow(/targets\[0\] \(fraud-detector\)\.policy\.queue\.maxWaitSeconds/);
     expect(() => parseRolloutConfig(withQueue({ pollSeconds: 4 }))).toThrow(/policy\.queue\.pollSeconds/);
     expect(() => parseRolloutConfig(withQueue({ waitSeconds: 10 }))).toThrow(/policy\.queue/);
+  });
+});
+
+describe('lock-endpoint: the rollout starts (audit header, Rollout Started, RolloutsStarted)', () => {
+  const HISTORY = 'rollout-history';
+  const events = mockClient(EventBridgeClient);
+  let metrics: Record<string, unknown>[];
+
+  beforeEach(() => {
+    table.simulation.createTable(HISTORY, { partitionKey: 'endpointName', sortKey: 'recordKey' });
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY;
+    events.reset();
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    metrics = [];
+    configureMetricsSink((emf) => metrics.push(emf));
+  });
+  afterEach(() => {
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+    configureMetricsSink(undefined);
+  });
+
+  const history = () => table.simulation.items(HISTORY) as Array<Record<string, { S?: string }>>;
+  const historyKeys = () => history().map((item) => item.recordKey!.S);
+  const data = (recordKey: string) => JSON.parse(history().find((item) => item.recordKey!.S === recordKey)!.data!.S!);
+  const started = () => metrics.filter((emf) => emf.RolloutsStarted !== undefined);
+  const spyLogger = () => ({ debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() });
+  /** The plain function with a sink of the simulated history table and the mocked bus. */
+  const lockWithSink = (plan: RolloutPlan, logger: StepLogger & { error?: jest.Mock } = spyLogger(), auditTable = HISTORY) => {
+    const sink: LifecycleSink = { dynamo: new DynamoDBClient({}), auditTable, events: new EventBridgeClient({}), busName: 'bus', logger };
+    return lockEndpoint(LockEndpointInputSchema.parse({ plan, executionStartTime: START }), {
+      dynamo: new DynamoDBClient({}),
+      table: SIMULATED_TABLE,
+      config: parseRolloutConfig(TARGET_CONFIG),
+      logger,
+      lifecycle: sink,
+    });
+  };
+
+  test('ACQUIRED (handler): the header with trigger, policy, config hash and variants, then Rollout Started, then the metric', async () => {
+    advance(42);
+    const at = new Date(START_MS + 42_000).toISOString();
+    await expect(lock()).resolves.toMatchObject({ decision: 'ACQUIRED' });
+
+    expect(historyKeys().sort()).toEqual([rolloutEventKey(DEPLOYMENT_ID, 'RolloutStarted'), rolloutHeaderKey(DEPLOYMENT_ID)]);
+    expect(data(rolloutHeaderKey(DEPLOYMENT_ID))).toEqual({
+      ref: { executionArn: EXECUTION_ARN, deploymentId: DEPLOYMENT_ID, endpointName: ENDPOINT, modelPackageArn: PACKAGE_ARN, modelPackageGroupName: GROUP, modelPackageVersion: 7 },
+      startedAt: at,
+      // A plan without a trigger (made before it was recorded) came from an approval.
+      trigger: { kind: 'MODEL_REGISTRY_APPROVAL' },
+      policy: { trafficMode: 'CANARY', stepPercents: [10, 100], bakeSeconds: 3600, stepBakeSeconds: 300, rollbackWindowSeconds: 600, validationDecision: 'AUTOMATIC' },
+      configHash: hashConfig(parseRolloutConfig(TARGET_CONFIG).targets[0]),
+      blueVariantName: BLUE.variantName,
+      blueModelName: BLUE.modelName,
+      greenVariantName: makePlan().green.variantName,
+      instanceType: 'ml.g5.xlarge',
+      instanceCount: 2,
+      firstDeployment: false,
+    });
+    expect(data(rolloutEventKey(DEPLOYMENT_ID, 'RolloutStarted'))).toMatchObject({
+      type: 'RolloutStarted',
+      schemaVersion: '1',
+      at,
+      trigger: { kind: 'MODEL_REGISTRY_APPROVAL' },
+      trafficMode: 'CANARY',
+      stepPercents: [10, 100],
+      blueVariantName: BLUE.variantName,
+      instanceType: 'ml.g5.xlarge',
+      configHash: hashConfig(parseRolloutConfig(TARGET_CONFIG).targets[0]),
+    });
+    expect(started()).toEqual([expect.objectContaining({ EndpointName: ENDPOINT, RolloutsStarted: 1 })]);
+    // The lock itself is unchanged by the recording.
+    expect(holderOf()).toBe(DEPLOYMENT_ID);
+  });
+
+  test('the config hash changes with the target\'s configuration', async () => {
+    const changed = structuredClone(TARGET_CONFIG);
+    changed.targets[0]!.policy = { ...changed.targets[0]!.policy, bakeSeconds: 1800 };
+    useTargets(changed);
+    await lock();
+    const hash = data(rolloutHeaderKey(DEPLOYMENT_ID)).configHash;
+    expect(hash).toBe(hashConfig(parseRolloutConfig(changed).targets[0]));
+    expect(hash).not.toBe(hashConfig(parseRolloutConfig(TARGET_CONFIG).targets[0]));
+  });
+
+  test('a retried ACQUIRED finds the header written: one header, one Rollout Started, one start counted', async () => {
+    await lock();
+    advance(5);
+    await expect(lock()).resolves.toMatchObject({ decision: 'ACQUIRED' });
+    expect(historyKeys().filter((key) => key!.startsWith('EVENT#'))).toHaveLength(1);
+    expect(historyKeys().filter((key) => key!.startsWith('ROLLOUT#'))).toHaveLength(1);
+    expect(started()).toHaveLength(1);
+  });
+
+  test('WAIT then REPLAN record nothing; the ACQUIRED after the new plan records the start once, with the new plan', async () => {
+    await heldByOther();
+    const waited = await lock();
+    expect(waited.decision).toBe('WAIT');
+    table.simulation.execute('DeleteItem', { TableName: SIMULATED_TABLE, Key: { endpointName: { S: ENDPOINT } } });
+    const replan = await lock(makePlan(), waited);
+    expect(replan.decision).toBe('REPLAN');
+    expect(history()).toEqual([]);
+    expect(started()).toEqual([]);
+
+    const fresh = makePlan({ blue: { ...BLUE, instanceCount: 5 }, traffic: { mode: 'LINEAR', stepPercents: [50, 100] } });
+    await expect(lock(fresh, replan)).resolves.toMatchObject({ decision: 'ACQUIRED' });
+    expect(data(rolloutHeaderKey(DEPLOYMENT_ID)).policy).toMatchObject({ trafficMode: 'LINEAR', stepPercents: [50, 100] });
+    expect(historyKeys()).toHaveLength(2);
+    expect(started()).toHaveLength(1);
+  });
+
+  test.each([
+    ['DUPLICATE', async () => heldByOther({ modelPackageArn: PACKAGE_ARN }), makePlan()],
+    ['WAIT', async () => heldByOther(), makePlan()],
+    ['ALREADY_LIVE', async () => undefined, makePlan({ blue: { ...BLUE, variantName: 'v7-0a1b2c3d' } })],
+    ['SUPERSEDED', async () => undefined, makePlan({ blue: { ...BLUE, variantName: 'v9-0a1b2c3d' } })],
+  ])('%s: the rollout did not start, nothing is recorded', async (decision, arrange, plan) => {
+    await arrange();
+    await expect(lockWithSink(plan)).resolves.toMatchObject({ decision });
+    expect(history()).toEqual([]);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
+    expect(started()).toEqual([]);
+  });
+
+  test('Rollout Started on the bus: source, detail-type, the package as resource, the operator who deployed', async () => {
+    const plan = makePlan({ trigger: { kind: 'OPERATOR_DEPLOY', by: 'dave', eventId: 'evt-1' }, validation: { ...makePlan().validation, requireHumanApproval: true } });
+    await expect(lockWithSink(plan)).resolves.toMatchObject({ decision: 'ACQUIRED' });
+
+    expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
+    expect(entry).toMatchObject({ EventBusName: 'bus', Source: LIFECYCLE_EVENT_SOURCE, DetailType: 'Rollout Started', Resources: [PACKAGE_ARN] });
+    const detail = JSON.parse(entry.Detail!);
+    expect(detail).toMatchObject({ type: 'RolloutStarted', trigger: { kind: 'OPERATOR_DEPLOY', by: 'dave', eventId: 'evt-1' }, rollout: { deploymentId: DEPLOYMENT_ID } });
+    expect(detail.message).toContain('deployed by hand by dave');
+    expect(data(rolloutHeaderKey(DEPLOYMENT_ID))).toMatchObject({ trigger: { kind: 'OPERATOR_DEPLOY', by: 'dave', eventId: 'evt-1' }, policy: { validationDecision: 'HUMAN_APPROVAL' } });
+  });
+
+  test('a first deployment: the header has no blue', async () => {
+    await lockWithSink(makeFirstDeploymentPlan());
+    const header = data(rolloutHeaderKey(DEPLOYMENT_ID));
+    expect(header).toMatchObject({ firstDeployment: true });
+    expect(header).not.toHaveProperty('blueVariantName');
+  });
+
+  test('history table and bus failing: the lock is still ACQUIRED, the failures are logged with the header and the event', async () => {
+    events.on(PutEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const logger = spyLogger();
+    // A table that does not exist: ResourceNotFoundException on every put.
+    await expect(lockWithSink(makePlan(), logger, 'missing-history')).resolves.toMatchObject({ decision: 'ACQUIRED' });
+
+    expect(holderOf()).toBe(DEPLOYMENT_ID);
+    const logged = logger.error.mock.calls.map(([message, extra]) => ({ message, extra }));
+    expect(logged).toEqual([
+      { message: expect.stringMatching(/^Rollout header not written/), extra: expect.objectContaining({ error: expect.stringMatching(/^ResourceNotFoundException/), header: expect.objectContaining({ startedAt: START }) }) },
+      { message: expect.stringMatching(/not recorded in the audit trail/), extra: expect.objectContaining({ lifecycleEvent: expect.objectContaining({ type: 'RolloutStarted' }) }) },
+      { message: expect.stringMatching(/not published/), extra: expect.objectContaining({ error: 'ThrottlingException: Rate exceeded' }) },
+    ]);
+    // The start still counts: the rollout did start.
+    expect(started()).toHaveLength(1);
   });
 });

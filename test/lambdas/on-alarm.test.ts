@@ -14,6 +14,7 @@ import { handler } from '../../lambdas/on-alarm';
 import { endpointsConcernedBy, onAlarm, type OnAlarmDependencies } from '../../lambdas/on-alarm/on-alarm';
 import { parseRolloutConfig, type RolloutConfigInput } from '../../lambdas/shared/config';
 import { InputValidationError } from '../../lambdas/shared/errors';
+import { configureMetricsSink, METRICS_NAMESPACE, ROLLOUT_METRIC_NAMES } from '../../lambdas/shared/metrics';
 import type { StepLogger } from '../../lambdas/shared/logger';
 import { deploymentIdFor, rolloutAlarmNames } from '../../lambdas/shared/names';
 import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
@@ -249,5 +250,79 @@ describe('onAlarm', () => {
     const expected = Date.parse(result.results[0]!.weightsRequestedAt!) - Date.parse(eventTime);
     expect(expected).toBeGreaterThanOrEqual(420);
     expect(info).toHaveBeenCalledWith(`Alarm to rollback: ${expected} ms`, { alarmName: OWN.errorRate, endpointName: ENDPOINT, alarmToRollbackMs: expected });
+  });
+});
+
+describe('on-alarm: the AlarmToRollbackSeconds metric', () => {
+  let documents: Record<string, unknown>[];
+  beforeEach(() => {
+    documents = [];
+    configureMetricsSink((document) => void documents.push(document));
+  });
+  afterEach(() => configureMetricsSink(undefined));
+
+  /** The metric as published: its endpoint, value and unit, and the namespace and dimensions it is filed under. */
+  const published = () =>
+    documents
+      .filter((document) => ROLLOUT_METRIC_NAMES.alarmToRollbackSeconds in document)
+      .map((document) => {
+        const [directive] = (document._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics;
+        return {
+          endpointName: document.EndpointName,
+          seconds: document[ROLLOUT_METRIC_NAMES.alarmToRollbackSeconds] as number,
+          namespace: directive!.Namespace,
+          dimensions: directive!.Dimensions,
+          unit: directive!.Metrics.find((metric) => metric.Name === ROLLOUT_METRIC_NAMES.alarmToRollbackSeconds)?.Unit,
+        };
+      });
+
+  test('each endpoint rolled back: the alarm event to its weight request, in seconds, under its EndpointName', async () => {
+    const event = alarmEvent(SHARED_ALARM);
+    const result = await handler(event);
+
+    const expected = result.results.map((r) => ({
+      endpointName: r.endpointName,
+      seconds: (Date.parse(r.weightsRequestedAt!) - Date.parse(event.time as string)) / 1000,
+      namespace: METRICS_NAMESPACE,
+      dimensions: [['service', 'EndpointName']],
+      unit: 'Seconds',
+    }));
+    expect(published().sort((a, b) => String(a.endpointName).localeCompare(String(b.endpointName)))).toEqual(expected);
+    // The event's time is 420 ms ago cut to whole seconds: the weights came at least 0.42 s after it.
+    for (const metric of published()) expect(metric.seconds).toBeGreaterThanOrEqual(0.42);
+  });
+
+  test('a duplicate event (the rollback already requested): the first call was timed, the duplicate is not', async () => {
+    await handler(alarmEvent(OWN.errorRate));
+    expect(published()).toHaveLength(1);
+    const duplicate = await handler(alarmEvent(OWN.errorRate));
+    expect(duplicate.results.map((r) => r.outcome)).toEqual(['ALREADY_REQUESTED']);
+    expect(published()).toHaveLength(1);
+  });
+
+  test("blue's weights already back (nothing requested by this call): no metric", async () => {
+    endpoints.set(
+      ENDPOINT,
+      describedEndpoint({
+        name: ENDPOINT,
+        configName: `${ENDPOINT}-transition`,
+        variants: [
+          { name: BLUE.variantName, currentWeight: 1, currentInstanceCount: 3 },
+          { name: NAMES.greenVariantName, currentWeight: 0, currentInstanceCount: 2 },
+        ],
+      }),
+    );
+    const result = await handler(alarmEvent(OWN.errorRate));
+    expect(result.results.map((r) => [r.outcome, r.weightsRequestedAt])).toEqual([['ROLLED_BACK', undefined]]);
+    expect(published()).toEqual([]);
+  });
+
+  test.each([
+    ['an alarm the active rollout does not watch', () => alarmEvent(rolloutAlarmNames(ENDPOINT, 'deadbeef').errorRate)],
+    ['an alarm back to OK', () => alarmEvent(OWN.errorRate, 'OK')],
+  ])('%s: no rollback, no metric', async (_case, event) => {
+    await handler(event());
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+    expect(published()).toEqual([]);
   });
 });

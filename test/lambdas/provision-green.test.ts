@@ -8,8 +8,12 @@ import {
   SageMakerClient,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/provision-green';
+import { rolloutEventKey } from '../../lambdas/shared/audit-trail';
+import type { LifecycleSink } from '../../lambdas/shared/lifecycle-events';
 import { provisionGreen } from '../../lambdas/provision-green/provision';
 import { createLogger } from '../../lambdas/shared/logger';
 import { rolloutTags } from '../../lambdas/shared/tags';
@@ -270,5 +274,123 @@ describe('provision-green input', () => {
     const { blue: _blue, ...plan } = makePlan();
     await expect(handler({ plan })).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(/plan\.blue: required/) });
     expect(sageMaker.calls()).toHaveLength(0);
+  });
+});
+
+describe('provision-green: Green Provisioned', () => {
+  const dynamo = mockClient(DynamoDBClient);
+  const events = mockClient(EventBridgeClient);
+  const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const sink = (): LifecycleSink => ({ dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger });
+  const provision = (plan = makePlan()) =>
+    provisionGreen(plan, { sageMaker: new SageMakerClient({}), logger: createLogger('test'), configVisibility: { delayMs: 0 }, lifecycle: sink() });
+
+  /** The one audit item written: its key and its data. */
+  const audited = () => {
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    const item = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    return { key: item.recordKey!.S, data: JSON.parse(item.data!.S!) };
+  };
+  const published = () => {
+    expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
+    return { detailType: entry.DetailType, detail: JSON.parse(entry.Detail!) };
+  };
+
+  beforeEach(() => {
+    dynamo.reset();
+    events.reset();
+    logger.error.mockReset();
+    dynamo.on(PutItemCommand).resolves({});
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  });
+
+  test('beside blue: after UpdateEndpoint, the model and the transition config it created, keyed by instance type', async () => {
+    const order: string[] = [];
+    sageMaker.on(UpdateEndpointCommand).callsFake(() => {
+      order.push('UpdateEndpoint');
+      return { EndpointArn: blueServing.EndpointArn };
+    });
+    dynamo.on(PutItemCommand).callsFake(() => {
+      order.push('PutItem');
+      return {};
+    });
+    const result = await provision();
+    // Recorded once the endpoint update was requested: what it says happened, happened.
+    expect(order).toEqual(['UpdateEndpoint', 'PutItem']);
+
+    const { key, data } = audited();
+    expect(key).toBe(rolloutEventKey(DEPLOYMENT_ID, 'GreenProvisioned', 'ml.g5.xlarge'));
+    expect(data).toMatchObject({
+      type: 'GreenProvisioned',
+      at: result.requestedAt,
+      greenVariantName: NAMES.greenVariantName,
+      instanceType: 'ml.g5.xlarge',
+      instanceCount: 2,
+      resourcesCreated: [
+        { kind: 'model', name: NAMES.greenModelName },
+        { kind: 'endpoint-config', name: NAMES.transitionEndpointConfigName },
+      ],
+    });
+    const { detailType, detail } = published();
+    expect(detailType).toBe('Green Provisioned');
+    expect(detail.resourcesCreated).toEqual(data.resourcesCreated);
+  });
+
+  test('first deployment: the model, the final config and the endpoint', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    await provision(makeFirstDeploymentPlan());
+    expect(audited().data.resourcesCreated).toEqual([
+      { kind: 'model', name: NAMES.greenModelName },
+      { kind: 'endpoint-config', name: NAMES.finalEndpointConfigName },
+      { kind: 'endpoint', name: ENDPOINT },
+    ]);
+  });
+
+  test('a retry that finds everything created: recorded anyway, listing nothing as created by it', async () => {
+    sageMaker.on(CreateModelCommand).rejects(errors.modelExists(NAMES.greenModelName));
+    sageMaker.on(CreateEndpointConfigCommand).rejects(errors.endpointConfigExists(NAMES.transitionEndpointConfigName));
+    sageMaker.on(DescribeEndpointCommand).resolves({ ...blueServing, EndpointStatus: 'Updating', PendingDeploymentSummary: { EndpointConfigName: NAMES.transitionEndpointConfigName } });
+    await provision();
+    expect(audited().data.resourcesCreated).toEqual([]);
+    expect(published().detail.message).toContain('created nothing');
+  });
+
+  test('a first-deployment retry after the endpoint exists: only what this call created (the config)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(describedEndpoint({ status: 'Creating', configName: NAMES.finalEndpointConfigName, variants: [] }));
+    sageMaker.on(CreateModelCommand).rejects(errors.modelExists(NAMES.greenModelName));
+    await provision(makeFirstDeploymentPlan());
+    expect(audited().data.resourcesCreated).toEqual([{ kind: 'endpoint-config', name: NAMES.finalEndpointConfigName }]);
+    expect(sageMaker).not.toHaveReceivedCommand(CreateEndpointCommand);
+  });
+
+  test('a capacity fallback\'s attempt is another event (its instance type in the key)', async () => {
+    const plan = makePlan();
+    await provision({ ...plan, green: { ...plan.green, instanceType: 'ml.g5.2xlarge', fallbackInstanceTypes: ['ml.g5.2xlarge'] } });
+    expect(audited().key).toBe(rolloutEventKey(DEPLOYMENT_ID, 'GreenProvisioned', 'ml.g5.2xlarge'));
+  });
+
+  test('refused for capacity: nothing recorded (green was not provisioned)', async () => {
+    sageMaker.on(UpdateEndpointCommand).rejects(serviceError('ResourceLimitExceeded', 'limit'));
+    await expect(provision()).rejects.toMatchObject({ name: 'CapacityUnavailable' });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test('the audit table and the bus failing do not fail the step: both logged', async () => {
+    dynamo.on(PutItemCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+    await expect(provision()).resolves.toMatchObject({ requestedEndpointConfigName: NAMES.transitionEndpointConfigName });
+    expect(sageMaker).toHaveReceivedCommandTimes(UpdateEndpointCommand, 1);
+    expect(logger.error.mock.calls.map(([message]) => message)).toEqual([
+      expect.stringMatching(/not recorded in the audit trail/),
+      expect.stringMatching(/not published/),
+    ]);
+  });
+
+  test('without a sink (no lifecycle dependency) nothing is recorded', async () => {
+    await provisionGreen(makePlan(), { sageMaker: new SageMakerClient({}), logger: createLogger('test'), configVisibility: { delayMs: 0 } });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
   });
 });

@@ -1,8 +1,10 @@
 import 'aws-sdk-client-mock-jest';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DeleteAlarmsCommand, type DeleteAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  AddTagsCommand,
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
@@ -23,9 +25,13 @@ import {
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/reconcile-rollout';
-import { RECONCILE_TIMEOUT_FACTOR, type ReconcileResult } from '../../lambdas/reconcile-rollout/reconcile';
+import { reconcile, RECONCILE_TIMEOUT_FACTOR, ReconcileRolloutInputSchema, type ReconcileResult } from '../../lambdas/reconcile-rollout/reconcile';
+import { putAuditEvent, ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
+import { describeLifecycleEvent, isNotified, LIFECYCLE_SCHEMA_VERSION, rolloutRef, type LifecycleDetail, type LifecycleEvent } from '../../lambdas/shared/lifecycle-events';
+import { configureMetricsSink } from '../../lambdas/shared/metrics';
 import type { RolloutPlan } from '../../lambdas/shared/plan';
-import { acquireEndpointLock, recordBlueCapacityHold, ROLLOUTS_TABLE_ENV, type BlueCapacityHold } from '../../lambdas/shared/rollout-record';
+import { acquireEndpointLock, findLockByExecution, recordBlueCapacityHold, ROLLOUTS_TABLE_ENV, type BlueCapacityHold } from '../../lambdas/shared/rollout-record';
+import type { RolloutSummary } from '../../lambdas/shared/rollout-summary';
 import { fakeAutoScaling, variantScalableTarget } from './support/autoscaling';
 import { alarmsIn, OWN_ALARMS, serveAlarms, type FakeAlarm } from './support/alarm-steps';
 import { modelError } from './support/endpoint';
@@ -223,12 +229,12 @@ const call = (previous: Previous = {}, event: unknown = keptEvent('ABORTED')) =>
  * Loops as the state machine does until an answer other than WAIT. SageMaker finishes an update or deletion
  * during the second Wait after it began, so one pass sees the endpoint busy.
  */
-async function reconcileUntilSettled(first: Previous = {}, maxPasses = 10): Promise<{ actions: string[]; last: ReconcileResult }> {
+async function reconcileUntilSettled(first: Previous = {}, maxPasses = 10, event: unknown = keptEvent('ABORTED')): Promise<{ actions: string[]; last: ReconcileResult }> {
   const actions: string[] = [];
   let previous = first;
   let busyWaits = 0;
   for (let pass = 0; pass < maxPasses; pass++) {
-    const result = await call(previous);
+    const result = await call(previous, event);
     actions.push(result.action);
     if (result.action !== 'WAIT') return { actions, last: result };
     if (live?.status !== 'InService' && ++busyWaits === 2) {
@@ -507,5 +513,190 @@ describe('reconcile-rollout input', () => {
 
   test('a missing previous is a first pass', async () => {
     await expect(handler({ event: keptEvent() })).resolves.toMatchObject({ action: 'NOTHING_TO_DO', passes: 1 });
+  });
+});
+
+// ---- Concluding the rollout: the audit trail (a history table on the same simulated DynamoDB), tags, events, metrics.
+
+describe('reconcile-rollout: concludes the rollout it reconciled', () => {
+  const HISTORY = 'rollout-history';
+  let metrics: Array<Record<string, unknown>>;
+
+  const historyItems = () => table.simulation.items(HISTORY) as Array<Record<string, { S?: string }>>;
+  const historyData = (recordKey: string) => {
+    const item = historyItems().find((i) => i.recordKey?.S === recordKey);
+    return item ? JSON.parse(item.data!.S!) : undefined;
+  };
+  const eventKeys = () => historyItems().map((i) => i.recordKey!.S!).filter((key) => key.startsWith('EVENT#')).sort();
+  const outcome = () => historyData(`OUTCOME#${DEPLOYMENT_ID}`) as { outcome: string; error?: string; reason: string; summary: RolloutSummary } | undefined;
+  const metricNames = () =>
+    metrics.flatMap((document) =>
+      (document._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)),
+    );
+  const lockedAt = () => table.item(ENDPOINT)!.lockedAt!.S!;
+
+  beforeEach(() => {
+    table.simulation.createTable(HISTORY, { partitionKey: 'endpointName', sortKey: 'recordKey' });
+    table.mock.on(QueryCommand).callsFake((input: unknown) => table.simulation.execute('Query', structuredClone(input)));
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY;
+    sageMaker.on(AddTagsCommand).resolves({});
+    metrics = [];
+    configureMetricsSink((document) => metrics.push(document));
+  });
+
+  afterEach(() => {
+    configureMetricsSink(undefined);
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+  });
+
+  test('DONE: Rolled Back (the execution\'s status, green\'s variant), Cleanup Completed, then ABORTED everywhere; nothing while waiting', async () => {
+    live = atCanary();
+    await lockFor(makePlan());
+    const startedAt = lockedAt();
+    const first = await call();
+    expect(first.action).toBe('WAIT');
+    expect(historyItems()).toEqual([]);
+    expect(sageMaker).not.toHaveReceivedCommand(AddTagsCommand);
+
+    const { last } = await reconcileUntilSettled(first);
+    expect(last.action).toBe('DONE');
+    expect(eventKeys()).toEqual([`EVENT#${DEPLOYMENT_ID}#CleanupCompleted#reconciler`, `EVENT#${DEPLOYMENT_ID}#Ended`, `EVENT#${DEPLOYMENT_ID}#RolledBack#restored`]);
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#RolledBack#restored`)).toMatchObject({
+      type: 'RolledBack',
+      error: 'ABORTED',
+      reason: expect.stringMatching(/^Blue restored: endpoint fraud-detector-prod serves variant v6-0a1b2c3d alone/),
+      resourcesRemoved: [{ kind: 'variant', name: NAMES.greenVariantName }],
+    });
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#CleanupCompleted#reconciler`).resourcesRemoved).toEqual([
+      { kind: 'endpoint-config', name: NAMES.transitionEndpointConfigName },
+      { kind: 'model', name: NAMES.greenModelName },
+      ...OWN_ALARMS.map((name) => ({ kind: 'alarm', name })),
+    ]);
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#Ended`)).toMatchObject({ type: 'Ended', outcome: 'ABORTED', error: 'ABORTED' });
+
+    const recorded = outcome()!;
+    expect(recorded).toMatchObject({ outcome: 'ABORTED', error: 'ABORTED', reason: expect.stringMatching(/^The execution ended ABORTED without its failure path; reconciled: Blue restored/) });
+    expect(recorded.summary).toMatchObject({ outcome: 'ABORTED', startedAt, deploymentId: DEPLOYMENT_ID, executionArn: EXECUTION_ARN });
+    expect(recorded.summary.timeline.map((t) => t.event)).toEqual(['Rollout Rolled Back', 'Cleanup Completed', 'Rollout Ended']);
+    expect(recorded.summary.resourcesRemoved).toContainEqual({ kind: 'variant', name: NAMES.greenVariantName });
+    expect(sageMaker).toHaveReceivedCommandTimes(AddTagsCommand, 1);
+    expect(sageMaker).toHaveReceivedCommandWith(AddTagsCommand, {
+      ResourceArn: PACKAGE_ARN,
+      Tags: expect.arrayContaining([{ Key: `bluegreen:${ENDPOINT}:outcome`, Value: 'ABORTED' }, { Key: `bluegreen:${ENDPOINT}:deployment-id`, Value: DEPLOYMENT_ID }]),
+    });
+    expect(metricNames()).toEqual(['RolloutsFailed', 'RolloutDurationSeconds']);
+
+    // The next pass finds no lock: nothing concluded again.
+    sageMaker.resetHistory();
+    await expect(call(last)).resolves.toMatchObject({ action: 'NOTHING_TO_DO' });
+    expect(sageMaker).not.toHaveReceivedCommand(AddTagsCommand);
+  });
+
+  test('a timed-out execution: its error (States.Timeout) is the rollback\'s and the outcome\'s', async () => {
+    live = atCanary();
+    await lockFor(makePlan());
+    const { last } = await reconcileUntilSettled({}, 10, keptEvent('TIMED_OUT'));
+    expect(last.action).toBe('DONE');
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#RolledBack#restored`)).toMatchObject({ error: 'States.Timeout' });
+    expect(outcome()).toMatchObject({ outcome: 'ABORTED', error: 'States.Timeout', reason: expect.stringMatching(/^The execution ended TIMED_OUT \(States\.Timeout\)/) });
+  });
+
+  test('a rollback restore-blue had recorded already is not recorded twice: the first record stands', async () => {
+    live = atCanary();
+    await lockFor(makePlan());
+    const alarmRollback: LifecycleEvent = { type: 'RolledBack', error: 'AlarmTriggered', reason: 'green 5xx', resourcesRemoved: [{ kind: 'variant', name: NAMES.greenVariantName }] };
+    const ref = rolloutRef(makePlan());
+    const at = new Date().toISOString();
+    const detail = { ...alarmRollback, schemaVersion: LIFECYCLE_SCHEMA_VERSION, rollout: ref, at, message: describeLifecycleEvent(ref, alarmRollback), notify: isNotified(alarmRollback) } as LifecycleDetail;
+    await putAuditEvent(new DynamoDBClient({}), HISTORY, { ref, type: 'RolledBack', at, discriminator: 'restored', detail });
+    await reconcileUntilSettled();
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#RolledBack#restored`)).toMatchObject({ error: 'AlarmTriggered' });
+    expect(outcome()!.summary.timeline.filter((t) => t.event === 'Rollout Rolled Back')).toHaveLength(1);
+  });
+
+  test('KEPT_GREEN: the promotion completed, so PROMOTED: Rollout Promoted, no rollback; the retired resources removed', async () => {
+    configs.set(NAMES.finalEndpointConfigName, finalEntry);
+    await lockFor(makePlan());
+    live = greenAlone();
+    await expect(call()).resolves.toMatchObject({ action: 'KEPT_GREEN' });
+    expect(eventKeys()).toEqual([`EVENT#${DEPLOYMENT_ID}#CleanupCompleted#reconciler`, `EVENT#${DEPLOYMENT_ID}#Promoted`]);
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#CleanupCompleted#reconciler`).resourcesRemoved).toEqual([
+      { kind: 'endpoint-config', name: BLUE.endpointConfigName },
+      { kind: 'endpoint-config', name: NAMES.transitionEndpointConfigName },
+      { kind: 'model', name: BLUE.modelName },
+      ...OWN_ALARMS.map((name) => ({ kind: 'alarm', name })),
+    ]);
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#Promoted`)).toMatchObject({ greenVariantName: NAMES.greenVariantName });
+    expect(outcome()).toMatchObject({ outcome: 'PROMOTED', error: 'ABORTED', reason: expect.stringMatching(/the promotion completed and is kept/) });
+    expect(sageMaker).toHaveReceivedCommandWith(AddTagsCommand, { Tags: expect.arrayContaining([{ Key: `bluegreen:${ENDPOINT}:outcome`, Value: 'PROMOTED' }]) });
+    expect(metricNames()).toEqual(['RolloutsPromoted', 'RolloutDurationSeconds']);
+  });
+
+  test('BLUE_UNHEALTHY: traffic left on green is ROLLBACK_BLOCKED; no rollback recorded', async () => {
+    runtime.on(InvokeEndpointCommand).rejects(modelError(500, 'CUDA error: out of memory'));
+    live = atCanary();
+    await lockFor(makePlan());
+    await expect(call()).resolves.toMatchObject({ action: 'BLUE_UNHEALTHY' });
+    expect(eventKeys()).toEqual([`EVENT#${DEPLOYMENT_ID}#CleanupCompleted#reconciler`, `EVENT#${DEPLOYMENT_ID}#Ended`]);
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#CleanupCompleted#reconciler`).resourcesRemoved).toEqual(OWN_ALARMS.map((name) => ({ kind: 'alarm', name })));
+    expect(outcome()).toMatchObject({ outcome: 'ROLLBACK_BLOCKED', reason: expect.stringMatching(/Blue cannot take the traffic back: .*An operator must act/) });
+    expect(metricNames()).toEqual(['RolloutsFailed', 'RolloutDurationSeconds']);
+  });
+
+  test('a first deployment: the endpoint it created is what the rollback removed', async () => {
+    configs = new Map([[NAMES.finalEndpointConfigName, finalEntry]]);
+    models = new Map([[NAMES.greenModelName, managedTags()]]);
+    live = { ...greenAlone(), tags: managedTags() };
+    await lockFor(makeFirstDeploymentPlan());
+    await reconcileUntilSettled();
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#RolledBack#restored`)).toMatchObject({ resourcesRemoved: [{ kind: 'endpoint', name: ENDPOINT }] });
+    expect(outcome()).toMatchObject({ outcome: 'ABORTED' });
+  });
+
+  test('nothing to reconcile, or an endpoint that needs an operator: nothing concluded', async () => {
+    await expect(call()).resolves.toMatchObject({ action: 'NOTHING_TO_DO' });
+    live = { ...atCanary(), configName: 'fraud-detector-prod-hotfix', variants: [{ name: 'hotfix' }] };
+    await lockFor(makePlan());
+    await expect(call()).rejects.toMatchObject({ name: 'RollbackFailed' });
+    expect(historyItems()).toEqual([]);
+    expect(sageMaker).not.toHaveReceivedCommand(AddTagsCommand);
+    expect(metrics).toEqual([]);
+  });
+
+  test('the lifecycle events go to the bus too, in order, each once', async () => {
+    const events = mockClient(EventBridgeClient);
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    try {
+      live = atCanary();
+      await lockFor(makePlan());
+      const dynamo = new DynamoDBClient({});
+      const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
+      const deps = {
+        findLock: (executionArn: string) => findLockByExecution(dynamo, SIMULATED_TABLE, executionArn),
+        sageMaker: new SageMakerClient({}),
+        autoScaling: new ApplicationAutoScalingClient({}),
+        runtime: new SageMakerRuntimeClient({}),
+        s3: {} as never,
+        cloudWatch: new CloudWatchClient({}),
+        dynamo,
+        table: SIMULATED_TABLE,
+        logger,
+        lifecycle: () => ({ dynamo, auditTable: HISTORY, events: new EventBridgeClient({}), busName: 'rollout-events', logger }),
+      };
+      let previous: unknown = {};
+      let result: ReconcileResult | undefined;
+      for (let pass = 0; pass < 10 && result?.action !== 'DONE'; pass++) {
+        result = await reconcile(ReconcileRolloutInputSchema.parse({ event: keptEvent('ABORTED'), previous }), deps);
+        if (live?.status !== 'InService') finish();
+        previous = result;
+      }
+      expect(result?.action).toBe('DONE');
+      const entries = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+      expect(entries.map((e) => e.DetailType)).toEqual(['Rollout Rolled Back', 'Cleanup Completed', 'Rollout Ended']);
+      expect(entries.every((e) => e.EventBusName === 'rollout-events' && e.Resources?.[0] === PACKAGE_ARN)).toBe(true);
+      expect(JSON.parse(entries[2]!.Detail!)).toMatchObject({ type: 'Ended', outcome: 'ABORTED', error: 'ABORTED', notify: true });
+    } finally {
+      events.restore();
+    }
   });
 });

@@ -1,9 +1,14 @@
+import 'aws-sdk-client-mock-jest';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/request-approval';
-import { decisionCommands, requestApproval } from '../../lambdas/request-approval/request';
+import { decisionCommands, fitBytes, MAX_EVENT_SUMMARY_BYTES, requestApproval } from '../../lambdas/request-approval/request';
+import { rolloutEventKey } from '../../lambdas/shared/audit-trail';
+import type { LifecycleSink } from '../../lambdas/shared/lifecycle-events';
 import type { StepLogger } from '../../lambdas/shared/logger';
-import { ENDPOINT, EXECUTION_ARN, GROUP, makePlan, validationPolicy, VERSION } from './support/fixtures';
+import { DEPLOYMENT_ID, ENDPOINT, EXECUTION_ARN, GROUP, makePlan, validationPolicy, VERSION } from './support/fixtures';
 
 const sfn = mockClient(SFNClient);
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token';
@@ -31,8 +36,8 @@ describe('request-approval', () => {
     const [message, attributes] = warn.mock.calls[0]!;
     expect(message).toContain(`rollout of ${GROUP} version ${VERSION} to endpoint ${ENDPOINT}`);
     expect(message).toContain('because validation was INCONCLUSIVE');
-    expect(message).toContain(`Approve: npm run operator -- approve --execution ${EXECUTION_ARN}`);
-    expect(message).toContain(`Reject: npm run operator -- reject --execution ${EXECUTION_ARN}`);
+    expect(message).toContain(`Approve: npx sagemaker-blue-green approve --execution ${EXECUTION_ARN}`);
+    expect(message).toContain(`Reject: npx sagemaker-blue-green reject --execution ${EXECUTION_ARN}`);
     expect(message).toContain('health INCONCLUSIVE: too few samples');
     expect(message).not.toContain('\n');
     expect(attributes).toMatchObject({ decisionNeeded: true, verdict: 'INCONCLUSIVE', summary: VALIDATION.summary, reportUri: VALIDATION.reportUri });
@@ -54,7 +59,7 @@ describe('request-approval', () => {
   });
 
   test('the commands name the execution', () => {
-    expect(decisionCommands('arn:x')).toEqual({ approve: 'npm run operator -- approve --execution arn:x', reject: 'npm run operator -- reject --execution arn:x' });
+    expect(decisionCommands('arn:x')).toEqual({ approve: 'npx sagemaker-blue-green approve --execution arn:x', reject: 'npx sagemaker-blue-green reject --execution arn:x' });
   });
 
   test('an input without task token is refused, naming the field', async () => {
@@ -62,5 +67,70 @@ describe('request-approval', () => {
       name: 'InputValidationError',
       message: expect.stringMatching(/taskToken: /),
     });
+  });
+});
+
+describe('request-approval: Approval Requested', () => {
+  const dynamo = mockClient(DynamoDBClient);
+  const events = mockClient(EventBridgeClient);
+  const sinkLogger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const lifecycle = (): LifecycleSink => ({ dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger: sinkLogger });
+
+  beforeEach(() => {
+    dynamo.reset();
+    events.reset();
+    sinkLogger.error.mockReset();
+    dynamo.on(PutItemCommand).resolves({});
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  });
+
+  test('after the WARN line: the timeout and the validation summary, in the audit trail and on the bus; never the token', async () => {
+    const { logger, warn } = spyLogger();
+    const plan = makePlan({ validation: validationPolicy({ approvalTimeoutSeconds: 7200 }) });
+    await requestApproval({ taskToken: TOKEN, executionArn: EXECUTION_ARN, plan, validation: VALIDATION }, { logger, lifecycle: lifecycle() });
+
+    expect(warn).toHaveBeenCalledTimes(1);
+    const item = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(item.recordKey!.S).toBe(rolloutEventKey(DEPLOYMENT_ID, 'ApprovalRequested'));
+    expect(JSON.parse(item.data!.S!)).toMatchObject({ type: 'ApprovalRequested', timeoutSeconds: 7200, validationSummary: VALIDATION.summary });
+    const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
+    expect(entry.DetailType).toBe('Approval Requested');
+    expect(JSON.parse(entry.Detail!)).toMatchObject({ timeoutSeconds: 7200, validationSummary: VALIDATION.summary });
+    expect(entry.Detail).not.toContain(TOKEN);
+    expect(item.data!.S).not.toContain(TOKEN);
+  });
+
+  test('a summary over 1 KB is cut to 1 KB (UTF-8), never inside a character', async () => {
+    const { logger } = spyLogger();
+    const summary = `Validation INCONCLUSIVE:\n${'latency INCONCLUSIVE: é€ '.repeat(200)}`;
+    await requestApproval({ taskToken: TOKEN, executionArn: EXECUTION_ARN, plan: makePlan(), validation: { ...VALIDATION, summary } }, { logger, lifecycle: lifecycle() });
+    const detail = JSON.parse(events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!);
+    expect(Buffer.byteLength(detail.validationSummary)).toBeLessThanOrEqual(MAX_EVENT_SUMMARY_BYTES);
+    expect(Buffer.byteLength(detail.validationSummary)).toBeGreaterThan(MAX_EVENT_SUMMARY_BYTES - 8);
+    expect(detail.validationSummary.endsWith('...')).toBe(true);
+    expect(summary.startsWith(detail.validationSummary.slice(0, -3))).toBe(true);
+    expect(detail.validationSummary).not.toContain('\uFFFD');
+  });
+
+  test('fitBytes keeps a text that fits and cuts at a character boundary', () => {
+    expect(fitBytes('short', 10)).toBe('short');
+    expect(fitBytes('ééééé', 8)).toBe('éé...');
+    expect(fitBytes('😀😀😀', 9)).toBe('😀...');
+  });
+
+  test('the audit table and the bus failing do not fail the step', async () => {
+    const { logger } = spyLogger();
+    dynamo.on(PutItemCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    events.on(PutEventsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(
+      requestApproval({ taskToken: TOKEN, executionArn: EXECUTION_ARN, plan: makePlan(), validation: VALIDATION }, { logger, lifecycle: lifecycle() }),
+    ).resolves.toEqual({ notified: true });
+    expect(sinkLogger.error).toHaveBeenCalledTimes(2);
+  });
+
+  test('bad input: nothing announced, nothing recorded', async () => {
+    await expect(handler({ executionArn: EXECUTION_ARN, plan: makePlan(), validation: VALIDATION })).rejects.toMatchObject({ name: 'InputValidationError' });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
   });
 });

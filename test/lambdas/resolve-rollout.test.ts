@@ -141,6 +141,8 @@ describe('resolve-rollout: plans', () => {
       alarms: AlarmPolicySchema.parse({}),
       payloads: { kind: 'inline', body: SAMPLE_BODY, contentType: 'application/json' },
       validation: validationPolicy(),
+      // The package has no LastModifiedBy here: who approved is unknown.
+      trigger: { kind: 'MODEL_REGISTRY_APPROVAL', eventId: approvalEvent().id },
     });
     expect(RolloutPlanSchema.safeParse(plan).success).toBe(true);
     expect(sageMaker).toHaveReceivedCommandWith(DescribeModelPackageCommand, { ModelPackageName: PACKAGE_ARN });
@@ -207,6 +209,45 @@ describe('resolve-rollout: plans', () => {
     );
     const plan = await handler(input());
     expect(plan.modelPackage.containers).toEqual([{ image: `${IMAGE}-preprocess` }, { image: IMAGE, modelDataUrl: MODEL_DATA_URL }]);
+  });
+});
+
+describe('resolve-rollout: the trigger', () => {
+  const APPROVER_ARN = 'arn:aws:sts::123456789012:assumed-role/ml-approvers/alice';
+
+  test.each([
+    ['its IAM identity', { IamIdentity: { Arn: APPROVER_ARN, PrincipalId: 'AROAEXAMPLE:alice' }, UserProfileName: 'alice-studio' }, APPROVER_ARN],
+    ['its Studio user profile when no IAM identity is given', { UserProfileName: 'alice-studio', DomainId: 'd-abc123' }, 'alice-studio'],
+  ])('an approval: MODEL_REGISTRY_APPROVAL by whoever last modified the package (%s), with the event id', async (_case, lastModifiedBy, by) => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage({ LastModifiedBy: lastModifiedBy }));
+    const plan = await handler(input());
+    expect(plan.trigger).toEqual({ kind: 'MODEL_REGISTRY_APPROVAL', by, eventId: approvalEvent().id });
+  });
+
+  test('an event without id: no eventId', async () => {
+    const { id: _id, ...event } = approvalEvent();
+    expect((await handler(input(event))).trigger).toEqual({ kind: 'MODEL_REGISTRY_APPROVAL' });
+  });
+
+  test("the deploy command's event (deployedBy beside detail): OPERATOR_DEPLOY by the operator, even if the package names someone", async () => {
+    sageMaker.on(DescribeModelPackageCommand).resolves(modelPackage({ LastModifiedBy: { IamIdentity: { Arn: APPROVER_ARN } } }));
+    const plan = await handler(input({ ...approvalEvent(), deployedBy: 'dave' }));
+    expect(plan.trigger).toEqual({ kind: 'OPERATOR_DEPLOY', by: 'dave', eventId: approvalEvent().id });
+    expect(RolloutPlanSchema.parse(plan).trigger).toEqual(plan.trigger);
+  });
+
+  test.each([
+    ['', /event\.deployedBy: must not be empty/],
+    ['x'.repeat(129), /event\.deployedBy: must be at most 128 characters/],
+    [42, /event\.deployedBy: must be a string/],
+  ])('a bad deployedBy (%#): InputValidationError naming the field, before any call', async (deployedBy, message) => {
+    await expect(handler(input({ ...approvalEvent(), deployedBy }))).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
+    expect(sageMaker.calls()).toHaveLength(0);
+  });
+
+  test('a plan without trigger (made before it was recorded) is still a valid plan', async () => {
+    const { trigger: _trigger, ...plan } = await handler(input());
+    expect(RolloutPlanSchema.safeParse(plan).success).toBe(true);
   });
 });
 

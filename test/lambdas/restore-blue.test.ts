@@ -16,10 +16,19 @@ import {
   type EndpointStatus,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
+import { rejectionCause } from '../../cli/decision';
 import { handler } from '../../lambdas/restore-blue';
-import type { RestoreBlueResult } from '../../lambdas/restore-blue/restore';
+import { MAX_EVENT_REASON_CHARS, rejectionOf, rollbackRequester, type RestoreBlueResult } from '../../lambdas/restore-blue/restore';
+import { firingAlarmsError, rollbackRequestError } from '../../lambdas/shared/alarms';
+import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
+import { LIFECYCLE_BUS_ENV, LIFECYCLE_EVENT_SOURCE, rolloutRef } from '../../lambdas/shared/lifecycle-events';
+import { configureMetricsSink, ROLLOUT_METRIC_NAMES } from '../../lambdas/shared/metrics';
 import type { RolloutPlan } from '../../lambdas/shared/plan';
+import { taskFailureCause } from '../../lambdas/shared/rollback';
+import type { RollbackRequest } from '../../lambdas/shared/rollout-record';
 import { autoScalingError, fakeAutoScaling, invocationsPolicy, variantScalableTarget } from './support/autoscaling';
 import { modelError } from './support/endpoint';
 import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, managedTags, NAMES, SAMPLE_BODY } from './support/fixtures';
@@ -428,5 +437,215 @@ describe('restore-blue input', () => {
     sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
     await expect(handler({ plan: makePlan(), failure: SMOKE_FAILURE, previous: {} })).resolves.toMatchObject({ action: 'DONE' });
     expect(aas).not.toHaveReceivedCommand(RegisterScalableTargetCommand);
+  });
+});
+
+describe('restore-blue: lifecycle events once blue is restored', () => {
+  const HISTORY_TABLE = 'rollout-history';
+  const BUS = 'rollout-events';
+  const dynamo = mockClient(DynamoDBClient);
+  const eventBridge = mockClient(EventBridgeClient);
+
+  /** What the audit trail was given: each item's sort key and its data. */
+  const auditEvents = () =>
+    dynamo.commandCalls(PutItemCommand).map((call) => ({
+      table: call.args[0].input.TableName,
+      recordKey: call.args[0].input.Item?.recordKey?.S,
+      data: JSON.parse(call.args[0].input.Item?.data?.S ?? 'null'),
+    }));
+  /** What the bus was given. */
+  const publishedEvents = () =>
+    eventBridge.commandCalls(PutEventsCommand).flatMap((call) =>
+      (call.args[0].input.Entries ?? []).map((entry) => ({ bus: entry.EventBusName, source: entry.Source, detailType: entry.DetailType, detail: JSON.parse(entry.Detail ?? 'null') })),
+    );
+
+  const ALARM_REQUEST: RollbackRequest = {
+    kind: 'ALARM',
+    by: 'sagemaker-blue-green-fraud-detector-prod-0f1e2d3c-green-5xx',
+    reason: 'Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0).',
+    requestedAt: '2026-01-01T09:00:01.000Z',
+    eventTime: '2026-01-01T09:00:00.000Z',
+    weightsRestoredAt: '2026-01-01T09:00:01.400Z',
+    outcome: 'ROLLED_BACK',
+  };
+  const OPERATOR_REQUEST: RollbackRequest = { kind: 'OPERATOR', by: 'alice', reason: 'p99 doubled on the dashboard', requestedAt: '2026-01-01T09:00:01.000Z' };
+  /** A Lambda error document, as Step Functions' Catch hands a thrown error to the failure path. */
+  const lambdaCause = (error: Error) => JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] });
+  const ALARM_FAILURE = { Error: 'AlarmTriggered', Cause: taskFailureCause(ALARM_REQUEST, "Blue's weights were requested back.") };
+
+  beforeEach(() => {
+    dynamo.reset();
+    eventBridge.reset();
+    dynamo.on(PutItemCommand).resolves({});
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
+    process.env[LIFECYCLE_BUS_ENV] = BUS;
+  });
+  afterEach(() => {
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+    delete process.env[LIFECYCLE_BUS_ENV];
+    configureMetricsSink(undefined);
+  });
+
+  test('DONE after an alarm: RolledBack once, in the audit trail then on the bus, naming the alarm and green\'s variant', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    const plan = makePlan();
+    const result = await handler(input(plan, { since: isoSecondsAgo(90), action: 'WAIT' }, ALARM_FAILURE));
+    expect(result.action).toBe('DONE');
+
+    const expected = {
+      type: 'RolledBack',
+      error: 'AlarmTriggered',
+      reason: ALARM_FAILURE.Cause,
+      requestedBy: ALARM_REQUEST.by,
+      resourcesRemoved: [{ kind: 'variant', name: NAMES.greenVariantName }],
+      rollout: rolloutRef(plan),
+      schemaVersion: '1',
+    };
+    const [audit, ...moreAudit] = auditEvents();
+    expect(moreAudit).toEqual([]);
+    expect(audit).toEqual({
+      table: HISTORY_TABLE,
+      recordKey: `EVENT#${plan.deploymentId}#RolledBack#restored`,
+      data: expect.objectContaining(expected),
+    });
+    expect(audit!.data.message).toMatch(new RegExp(`ROLLED BACK \\(AlarmTriggered, by ${ALARM_REQUEST.by}\\)`));
+    expect(publishedEvents()).toEqual([{ bus: BUS, source: LIFECYCLE_EVENT_SOURCE, detailType: 'Rollout Rolled Back', detail: audit!.data }]);
+  });
+
+  test.each([
+    ['AlarmTriggered', "the alarm's task failure (on-alarm)", ALARM_REQUEST.by, ALARM_FAILURE.Cause],
+    ['RollbackRequested', "the operator's task failure (rollback command)", 'alice', taskFailureCause(OPERATOR_REQUEST, 'Weights back.')],
+    ['AlarmTriggered', 'a check that found the alarm request in the lock', ALARM_REQUEST.by, lambdaCause(rollbackRequestError(ALARM_REQUEST))],
+    ['RollbackRequested', 'a check that found the operator request in the lock', 'alice', lambdaCause(rollbackRequestError(OPERATOR_REQUEST))],
+    [
+      'AlarmTriggered',
+      'a check that found alarms in ALARM (the first is named)',
+      'green-5xx',
+      lambdaCause(
+        firingAlarmsError(
+          {
+            states: new Map([
+              ['green "latency" p99', { name: 'green "latency" p99', type: 'MetricAlarm', state: 'ALARM', reason: 'p99 > 200 ms' }],
+              ['green-5xx', { name: 'green-5xx', type: 'MetricAlarm', state: 'ALARM' }],
+            ]),
+            missing: [],
+          },
+          ['green-5xx', 'green "latency" p99'],
+          'during the 10% step, found by the periodic check',
+        )!,
+      ),
+    ],
+    ['SmokeCheckFailed', 'a failure no one asked for', undefined, SMOKE_FAILURE.Cause],
+  ])('%s from %s: requestedBy %p', async (error, _origin, requestedBy, cause) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await handler(input(makePlan(), { since: isoSecondsAgo(30), action: 'WAIT' }, { Error: error, Cause: cause }));
+    const [event] = publishedEvents();
+    expect(event?.detail).toMatchObject({ type: 'RolledBack', error });
+    expect(event?.detail.requestedBy).toBe(requestedBy);
+  });
+
+  test("an operator's rejection: ApprovalDecided REJECTED (who, why), then RolledBack", async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    const plan = makePlan();
+    const cause = rejectionCause('bob', 'the recall gate passed on too few samples');
+    await handler(input(plan, { since: isoSecondsAgo(30), action: 'WAIT' }, { Error: 'RolloutRejected', Cause: cause }));
+
+    const published = publishedEvents();
+    expect(published.map((event) => event.detailType)).toEqual(['Approval Decided', 'Rollout Rolled Back']);
+    expect(published[0]!.detail).toMatchObject({ type: 'ApprovalDecided', decision: 'REJECTED', by: 'bob', reason: 'the recall gate passed on too few samples' });
+    expect(published[1]!.detail).toMatchObject({ type: 'RolledBack', error: 'RolloutRejected', reason: cause });
+    expect(published[1]!.detail.requestedBy).toBeUndefined();
+    expect(published[0]!.detail.at).toBe(published[1]!.detail.at);
+    expect(auditEvents().map((item) => item.recordKey)).toEqual([
+      `EVENT#${plan.deploymentId}#ApprovalDecided#rejected`,
+      `EVENT#${plan.deploymentId}#RolledBack#restored`,
+    ]);
+  });
+
+  test(`a long cause is cut to ${MAX_EVENT_REASON_CHARS} characters, marked with …`, async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    const cause = `Validation failed: ${'gate latency-p99 failed; '.repeat(60)}`;
+    await handler(input(makePlan(), { since: isoSecondsAgo(30), action: 'WAIT' }, { Error: 'ValidationFailed', Cause: cause }));
+    const reason: string = publishedEvents()[0]!.detail.reason;
+    expect(Array.from(reason)).toHaveLength(MAX_EVENT_REASON_CHARS);
+    expect(reason.endsWith('…')).toBe(true);
+    expect(cause.startsWith(reason.slice(0, -1))).toBe(true);
+  });
+
+  test('a first call that finds blue serving (green never got on): RolledBack with nothing removed', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await handler(input(makePlan()));
+    expect(publishedEvents()[0]!.detail).toMatchObject({ type: 'RolledBack', error: 'SmokeCheckFailed', resourcesRemoved: [] });
+  });
+
+  test('a first deployment whose endpoint the restore deleted: RolledBack removing the endpoint', async () => {
+    sageMaker.on(DescribeEndpointCommand).rejects(errors.endpointNotFound());
+    await handler(input(makeFirstDeploymentPlan(), { since: isoSecondsAgo(60), action: 'DELETING' }));
+    expect(publishedEvents()[0]!.detail).toMatchObject({ type: 'RolledBack', resourcesRemoved: [{ kind: 'endpoint', name: ENDPOINT }] });
+  });
+
+  test.each([
+    ['WAIT', () => onBlue('Updating')],
+    ['RESTORING_WEIGHTS', () => onTransition(1)],
+    ['UPDATING', () => onTransition(0)],
+  ])('%s (blue not restored yet): nothing recorded', async (action, endpoint) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(endpoint());
+    await expect(handler(input(makePlan(), {}, ALARM_FAILURE))).resolves.toMatchObject({ action });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test('RollbackFailed (blue cannot be restored): nothing recorded', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue('Failed'));
+    await expect(handler(input(makePlan(), {}, ALARM_FAILURE))).rejects.toMatchObject({ name: 'RollbackFailed' });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test('the audit trail and the bus both failing do not fail the restore: DONE as without them, each failure counted', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    const metrics: Record<string, unknown>[] = [];
+    configureMetricsSink((document) => void metrics.push(document));
+    dynamo.on(PutItemCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    eventBridge.on(PutEventsCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'InternalException' }));
+    const previous = { since: isoSecondsAgo(30), action: 'WAIT' };
+    const result = await handler(input(makePlan(), previous, ALARM_FAILURE));
+    expect(result).toMatchObject({ action: 'DONE', error: 'AlarmTriggered', message: expect.stringMatching(/^Blue restored/) });
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    expect(metrics.map((document) => [document[ROLLOUT_METRIC_NAMES.lifecycleEventsFailed], document.Stage, document.EventType])).toEqual([
+      [1, 'audit', 'RolledBack'],
+      [1, 'publish', 'RolledBack'],
+    ]);
+  });
+
+  test('no history table or bus configured: the restore sends nothing to either', async () => {
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+    delete process.env[LIFECYCLE_BUS_ENV];
+    sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
+    await expect(handler(input(makePlan(), { since: isoSecondsAgo(30), action: 'WAIT' }, ALARM_FAILURE))).resolves.toMatchObject({ action: 'DONE' });
+    expect(dynamo.calls()).toHaveLength(0);
+    expect(eventBridge.calls()).toHaveLength(0);
+  });
+});
+
+describe('restore-blue: reading who asked from the cause', () => {
+  test.each([
+    ['AlarmTriggered', 'Alarm fraud 5xx went to ALARM at 2026-01-01T09:00:00.000Z: threshold crossed', 'fraud 5xx'],
+    ['RollbackRequested', 'carol@example.com asked for a rollback at 2026-01-01T09:00:00.000Z', 'carol@example.com'],
+    ['RollbackRequested', 'Alarm x went to ALARM at 2026-01-01T09:00:00.000Z', undefined],
+    ['AlarmTriggered', 'Endpoint is Failed', undefined],
+    ['ValidationFailed', 'Alarm "x" in ALARM', undefined],
+  ])('%s, %p → %p', (error, cause, by) => {
+    expect(rollbackRequester(error, cause)).toBe(by);
+  });
+
+  test.each([
+    [rejectionCause('bob', 'too risky'), { by: 'bob', reason: 'too risky' }],
+    [rejectionCause('dora', 'see: the recall gate'), { by: 'dora', reason: 'see: the recall gate' }],
+    ['No decision within 3600 seconds', undefined],
+  ])('rejection %p → %p', (cause, expected) => {
+    expect(rejectionOf(cause)).toEqual(expected);
   });
 });

@@ -11,8 +11,12 @@ import {
   SageMakerClient,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/retire-blue';
+import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
+import { LIFECYCLE_BUS_ENV, rolloutRef } from '../../lambdas/shared/lifecycle-events';
 import { rolloutTags } from '../../lambdas/shared/tags';
 import {
   BLUE,
@@ -28,6 +32,7 @@ import {
   makePlan,
   NAMES,
   PACKAGE_ARN,
+  serviceError,
 } from './support/fixtures';
 import { autoScalingError, fakeAutoScaling, invocationsPolicy, variantScalableTarget } from './support/autoscaling';
 
@@ -167,5 +172,74 @@ describe('retire-blue', () => {
   test('a first-deployment plan has no blue to retire', async () => {
     await expect(handler({ plan: makeFirstDeploymentPlan() })).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(/plan\.blue/) });
     expect(sageMaker.calls()).toHaveLength(0);
+  });
+});
+
+describe('retire-blue: the CleanupCompleted lifecycle event (blue\'s variant)', () => {
+  const HISTORY_TABLE = 'rollout-history';
+  const BUS = 'rollout-events';
+  const dynamo = mockClient(DynamoDBClient);
+  const eventBridge = mockClient(EventBridgeClient);
+  const auditItems = () => dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input);
+  const publishedDetails = () =>
+    eventBridge.commandCalls(PutEventsCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => JSON.parse(entry.Detail!)));
+
+  beforeEach(() => {
+    dynamo.reset();
+    eventBridge.reset();
+    dynamo.on(PutItemCommand).resolves({});
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
+    process.env[LIFECYCLE_BUS_ENV] = BUS;
+  });
+  afterEach(() => {
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+    delete process.env[LIFECYCLE_BUS_ENV];
+  });
+
+  test('the update removing blue requested: blue\'s variant recorded (key "blue-variant") after the UpdateEndpoint, then published', async () => {
+    const plan = makePlan();
+    await handler({ plan });
+    const [put, ...others] = auditItems();
+    expect(others).toEqual([]);
+    expect(put).toMatchObject({ TableName: HISTORY_TABLE, Item: { recordKey: { S: `EVENT#${plan.deploymentId}#CleanupCompleted#blue-variant` } } });
+    const expected = { type: 'CleanupCompleted', rollout: rolloutRef(plan), resourcesRemoved: [{ kind: 'variant', name: BLUE.variantName }] };
+    expect(JSON.parse(put!.Item!.data!.S!)).toEqual(expect.objectContaining(expected));
+    expect(publishedDetails()).toEqual([expect.objectContaining(expected)]);
+    expect(sageMaker.commandCalls(UpdateEndpointCommand)[0]!.calledBefore(dynamo.commandCalls(PutItemCommand)[0]!)).toBe(true);
+  });
+
+  test('an autoscaled blue: its deregistered scalable target is reported too', async () => {
+    fakeAutoScaling(aas, { targets: [variantScalableTarget(BLUE.variantName)], policies: [invocationsPolicy()] });
+    await handler({ plan: makePlan() });
+    expect(publishedDetails()[0].resourcesRemoved).toEqual([
+      { kind: 'variant', name: BLUE.variantName },
+      { kind: 'scalable-target', name: BLUE_ID },
+    ]);
+  });
+
+  test('a retry that finds the update already requested: recorded (the key keeps the first record)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves({ ...shifted(), EndpointStatus: 'Updating', PendingDeploymentSummary: { EndpointConfigName: NAMES.finalEndpointConfigName } });
+    await handler({ plan: makePlan() });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
+    expect(auditItems().map((put) => put.Item!.recordKey!.S)).toEqual([expect.stringMatching(/#CleanupCompleted#blue-variant$/)]);
+  });
+
+  test.each([
+    ['refused (green not serving yet)', () => sageMaker.on(DescribeEndpointCommand).resolves(shifted(1, 0)), 'EndpointNotReady'],
+    ['the UpdateEndpoint refused', () => sageMaker.on(UpdateEndpointCommand).rejects(serviceError('ThrottlingException')), 'ThrottlingException'],
+  ])('%s: nothing recorded', async (_case, setUp, name) => {
+    setUp();
+    await expect(handler({ plan: makePlan() })).rejects.toMatchObject({ name });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test('the audit trail and the bus failing do not fail the step', async () => {
+    dynamo.on(PutItemCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    eventBridge.on(PutEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(handler({ plan: makePlan() })).resolves.toEqual({ requestedEndpointConfigName: NAMES.finalEndpointConfigName, requestedAt: expect.any(String) });
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
   });
 });

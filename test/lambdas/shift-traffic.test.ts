@@ -1,8 +1,11 @@
 import 'aws-sdk-client-mock-jest';
 import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand, type EndpointStatus } from '@aws-sdk/client-sagemaker';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/shift-traffic';
+import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
+import { LIFECYCLE_BUS_ENV, rolloutRef } from '../../lambdas/shared/lifecycle-events';
 import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
 import { greenShareOf } from '../../lambdas/shared/traffic';
 import { activeRecord, recordItem, ROLLOUTS_TABLE } from './support/alarm-steps';
@@ -154,5 +157,82 @@ describe('shift-traffic', () => {
   ])('rejects bad input %#, naming the field', async (event, message) => {
     await expect(handler(event)).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
     expect(sageMaker.calls()).toHaveLength(0);
+  });
+});
+
+describe('shift-traffic: the TrafficShifted lifecycle event', () => {
+  const HISTORY_TABLE = 'rollout-history';
+  const BUS = 'rollout-events';
+  const eventBridge = mockClient(EventBridgeClient);
+  const auditItems = () => dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input);
+  const publishedEntries = () => eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+
+  beforeEach(() => {
+    eventBridge.reset();
+    dynamo.on(PutItemCommand).resolves({});
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
+    process.env[LIFECYCLE_BUS_ENV] = BUS;
+  });
+  afterEach(() => {
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+    delete process.env[LIFECYCLE_BUS_ENV];
+  });
+
+  test.each([
+    [0.1, 10, 90],
+    [0.25, 25, 75],
+    [1, 100, 0],
+  ])('share %p requested: green %p%, blue %p%, recorded (key per share) after the weights, then published', async (share, greenPercent, bluePercent) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    const plan = makePlan();
+    await handler({ plan, greenShare: share });
+
+    const [item, ...others] = auditItems();
+    expect(others).toEqual([]);
+    expect(item).toMatchObject({ TableName: HISTORY_TABLE, ConditionExpression: 'attribute_not_exists(recordKey)' });
+    expect(item!.Item?.recordKey?.S).toBe(`EVENT#${plan.deploymentId}#TrafficShifted#${greenPercent}`);
+    const detail = JSON.parse(item!.Item!.data!.S!);
+    expect(detail).toMatchObject({ type: 'TrafficShifted', greenPercent, bluePercent, rollout: rolloutRef(plan) });
+    expect(publishedEntries()).toEqual([expect.objectContaining({ EventBusName: BUS, DetailType: 'Traffic Shifted', Detail: item!.Item!.data!.S })]);
+    // What the event says happened, happened: the weights were requested before anything was recorded.
+    const weightsCall = sageMaker.commandCalls(UpdateEndpointWeightsAndCapacitiesCommand)[0]!;
+    expect(weightsCall.calledBefore(dynamo.commandCalls(PutItemCommand)[0]!)).toBe(true);
+  });
+
+  test('weights already requested by an earlier attempt: recorded (the first attempt may have stopped before it)', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0, 'Updating', { blue: 0, green: 1 }));
+    await handler({ plan: makePlan(), greenShare: 1 });
+    expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+    expect(publishedEntries().map((entry) => JSON.parse(entry.Detail!))).toEqual([expect.objectContaining({ type: 'TrafficShifted', greenPercent: 100 })]);
+  });
+
+  test('a rollback requested while the step ran: refused, nothing recorded', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    const rollbackRequest = { kind: 'OPERATOR' as const, by: 'alice', reason: 'errors', requestedAt: '2026-01-01T09:00:00.000Z' };
+    dynamo.on(GetItemCommand).resolves({ Item: recordItem(activeRecord({ rollbackRequest })) });
+    await expect(handler({ plan: makePlan(), greenShare: 1 })).rejects.toMatchObject({ name: 'RollbackRequested' });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test.each([
+    ['the endpoint busy', () => sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).rejects(errors.endpointBusy()), 'EndpointBusy'],
+    ['SageMaker throttling', () => sageMaker.on(UpdateEndpointWeightsAndCapacitiesCommand).rejects(serviceError('ThrottlingException')), 'ThrottlingException'],
+  ])('the weight change refused (%s): nothing recorded', async (_why, refuse, name) => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    refuse();
+    await expect(handler({ plan: makePlan(), greenShare: 0.1 })).rejects.toMatchObject({ name });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test('the audit trail and the bus failing do not fail the shift', async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition(1, 0));
+    dynamo.on(PutItemCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+    await expect(handler({ plan: makePlan(), greenShare: 0.1 })).resolves.toMatchObject({ greenShare: 0.1 });
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 1);
   });
 });

@@ -1,12 +1,16 @@
 import 'aws-sdk-client-mock-jest';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/warm-up';
 import { isStable, trendLookback, warmUp } from '../../lambdas/warm-up/warm-up';
+import { rolloutEventKey } from '../../lambdas/shared/audit-trail';
+import type { LifecycleSink } from '../../lambdas/shared/lifecycle-events';
 import { createLogger } from '../../lambdas/shared/logger';
 import { fakeEndpoint, modelError, settle } from './support/endpoint';
-import { BLUE, DATASET_PAYLOADS, DATASET_URI, makeFirstDeploymentPlan, makePlan, NAMES, serveObjects, validationPolicy } from './support/fixtures';
+import { BLUE, DATASET_PAYLOADS, DATASET_URI, DEPLOYMENT_ID, makeFirstDeploymentPlan, makePlan, NAMES, serveObjects, validationPolicy } from './support/fixtures';
 
 const runtime = mockClient(SageMakerRuntimeClient);
 const s3 = mockClient(S3Client);
@@ -144,5 +148,58 @@ describe('warm-up', () => {
   test('rejects a plan without validation policy, naming the field', async () => {
     const { validation: _validation, ...plan } = makePlan();
     await expect(handler({ plan })).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(/plan\.validation/) });
+  });
+});
+
+describe('warm-up: Warm-up Completed', () => {
+  const dynamo = mockClient(DynamoDBClient);
+  const events = mockClient(EventBridgeClient);
+  const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const withSink = () => {
+    const lifecycle: LifecycleSink = { dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger };
+    return { ...deps(), lifecycle };
+  };
+
+  beforeEach(() => {
+    dynamo.reset();
+    events.reset();
+    logger.error.mockReset();
+    dynamo.on(PutItemCommand).resolves({});
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  });
+
+  test('each variant warmed: role, name, requests, seconds and the last window\'s p99, in the audit trail and on the bus', async () => {
+    fakeEndpoint(runtime, { [GREEN]: { latencyMs: coldStart }, [BLUE.variantName]: { latencyMs: steady } });
+    const result = await settle(warmUp(makePlan({ validation: policy() }), withSink()));
+
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    const item = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(item.recordKey!.S).toBe(rolloutEventKey(DEPLOYMENT_ID, 'WarmUpCompleted'));
+    const expected = result.variants.map((v) => ({ role: v.role, variantName: v.variantName, requests: v.requests, seconds: v.seconds, lastWindowP99Ms: v.lastWindowP99Ms }));
+    expect(expected.map((v) => v.role)).toEqual(['green', 'blue']);
+    expect(JSON.parse(item.data!.S!)).toMatchObject({ type: 'WarmUpCompleted', variants: expected });
+
+    const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
+    expect(entry.DetailType).toBe('Warm-up Completed');
+    const detail = JSON.parse(entry.Detail!);
+    expect(detail.variants).toEqual(expected);
+    // Only what the event type defines: the first window's p99 and `stable` stay in the step's result.
+    expect(detail.variants[0]).not.toHaveProperty('firstWindowP99Ms');
+  });
+
+  test('a variant that did not stabilize: the step fails and nothing is recorded', async () => {
+    fakeEndpoint(runtime, { [GREEN]: { latencyMs: (n) => (Math.floor(n / 20) % 2 === 0 ? 50 : 100) }, [BLUE.variantName]: { latencyMs: steady } });
+    await expect(settle(warmUp(makePlan({ validation: policy({ maxRequests: 200 }) }), withSink()))).rejects.toMatchObject({ name: 'WarmUpDidNotStabilize' });
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  test('the audit table and the bus failing do not fail the warm-up', async () => {
+    fakeEndpoint(runtime, { [GREEN]: { latencyMs: steady } });
+    dynamo.on(PutItemCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    events.on(PutEventsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const result = await settle(warmUp({ ...makeFirstDeploymentPlan(), validation: policy() }, withSink()));
+    expect(result.variants.map((v) => v.variantName)).toEqual([GREEN]);
+    expect(logger.error).toHaveBeenCalledTimes(2);
   });
 });
