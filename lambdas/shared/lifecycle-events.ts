@@ -134,8 +134,13 @@ export interface RolloutRef {
   readonly modelPackageVersion: number;
 }
 
+/** The plan's fields a rollout's identity is made of (a step that reads only these need not parse a whole plan). */
+export type RolloutIdentity = Pick<RolloutPlan, 'executionArn' | 'deploymentId' | 'endpointName'> & {
+  readonly modelPackage: Pick<RolloutPlan['modelPackage'], 'arn' | 'groupName' | 'version'>;
+};
+
 /** The identity of a planned rollout. */
-export function rolloutRef(plan: RolloutPlan): RolloutRef {
+export function rolloutRef(plan: RolloutIdentity): RolloutRef {
   return {
     executionArn: plan.executionArn,
     deploymentId: plan.deploymentId,

@@ -116,20 +116,25 @@ export interface RolloutFacts {
   readonly failure?: CaughtRolloutFailure;
 }
 
-export interface BuildRolloutSummaryInput {
+/** How a rollout ended, as its concluder knows it: what the summary is built from, besides the audit trail. */
+export interface RolloutConclusion {
   readonly ref: RolloutRef;
   readonly outcome: RolloutOutcome;
   readonly error?: string;
   readonly reason: string;
+  /** When the execution started: the audit header's start time, when there is one, wins. */
   readonly startedAt: string;
   readonly endedAt: string;
   /** The green variant (named by the Rollout Promoted event). */
   readonly greenVariantName: string;
+  readonly facts?: RolloutFacts;
+}
+
+export interface BuildRolloutSummaryInput extends RolloutConclusion {
   /** The rollout's audit trail; absent when it could not be read. */
   readonly audit?: RolloutAudit;
   /** Why the audit trail is absent (said in `text`). */
   readonly auditProblem?: string;
-  readonly facts?: RolloutFacts;
 }
 
 /** Cuts `text` to `max` characters (code points: never half a surrogate pair), marking the cut with `…`. */
@@ -436,16 +441,7 @@ export interface ConcludingEvent {
   readonly discriminator?: string;
 }
 
-export interface ConcludeRolloutInput {
-  readonly ref: RolloutRef;
-  readonly outcome: RolloutOutcome;
-  readonly error?: string;
-  readonly reason: string;
-  /** When the execution started: the audit header's start time, when there is one, wins. */
-  readonly startedAt: string;
-  readonly endedAt: string;
-  readonly greenVariantName: string;
-  readonly facts?: RolloutFacts;
+export interface ConcludeRolloutInput extends RolloutConclusion {
   /** Recorded first (and part of the summary), unless the rollout was already concluded. */
   readonly events?: readonly ConcludingEvent[];
 }

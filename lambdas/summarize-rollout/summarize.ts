@@ -16,7 +16,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { failureMessage } from '../shared/failure';
-import type { LifecycleSink, RolloutRef } from '../shared/lifecycle-events';
+import { rolloutRef, type LifecycleSink } from '../shared/lifecycle-events';
 import type { StepLogger } from '../shared/logger';
 import { RolloutTriggerSchema } from '../shared/plan';
 import { concludeRollout, PROMOTED_REASON, type RolloutFacts, type RolloutSummary } from '../shared/rollout-summary';
@@ -119,15 +119,7 @@ export function outcomeErrorAndReason(input: SummarizeRolloutInput): { readonly 
 
 export async function summarizeRollout(input: SummarizeRolloutInput, deps: SummarizeRolloutDependencies): Promise<RolloutSummary> {
   const { plan, approval, validation, failure } = input.state;
-  // rolloutRef(plan) wants a whole RolloutPlan; this step reads only the fields a ref is made of.
-  const ref: RolloutRef = {
-    executionArn: plan.executionArn,
-    deploymentId: plan.deploymentId,
-    endpointName: plan.endpointName,
-    modelPackageArn: plan.modelPackage.arn,
-    modelPackageGroupName: plan.modelPackage.groupName,
-    modelPackageVersion: plan.modelPackage.version,
-  };
+  const ref = rolloutRef(plan);
   const facts: RolloutFacts = {
     ...(plan.trigger ? { trigger: plan.trigger } : {}),
     ...(validation ? { validation: { verdict: validation.verdict, gates: validation.gates ?? [] } } : {}),

@@ -3,7 +3,7 @@
  * own writers (headers, lifecycle events, outcomes), so the command reads what the rollouts write.
  */
 import 'aws-sdk-client-mock-jest';
-import { DynamoDBClient, DynamoDBServiceException, QueryCommand, ScanCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { HistoryRow } from '../../cli/commands/history';
 import { runCli } from '../../cli/runner';
 import {
@@ -14,12 +14,10 @@ import {
   type RolloutOutcomeRecord,
 } from '../../lambdas/shared/audit-trail';
 import { recordLifecycleEvent, type LifecycleEvent, type RolloutOutcome, type RolloutRef, type RolloutTrigger } from '../../lambdas/shared/lifecycle-events';
-import { AwsServiceError } from '../../rehearsal/sim/errors';
 import { ACCOUNT, REGION as FIXTURE_REGION } from '../lambdas/support/fixtures';
-import { simulateRolloutsTable, type SimulatedRolloutsTable } from '../lambdas/support/simulated-rollouts-table';
-import { capturedContext, NOW } from './support';
+import type { SimulatedRolloutsTable } from '../lambdas/support/simulated-rollouts-table';
+import { capturedContext, dynamoAccessDenied, HISTORY_TABLE, NOW, simulateRolloutTables } from './support';
 
-const HISTORY_TABLE = 'rollout-history';
 const FRAUD = 'fraud-detector-prod';
 const CREDIT = 'credit-scoring-prod';
 const HISTORY_USAGE = 'Usage: npx sagemaker-blue-green history [--endpoint NAME] [--history-table TABLE] [--limit N] [--deployment ID]';
@@ -127,17 +125,7 @@ const ROLLED_BACK_EVENTS: ReadonlyArray<readonly [string, LifecycleEvent]> = [
 
 beforeEach(async () => {
   delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
-  tables = simulateRolloutsTable();
-  tables.simulation.createTable(HISTORY_TABLE, { partitionKey: 'endpointName', sortKey: 'recordKey' });
-  // The rollouts-table helper serves PutItem and Scan; the history table is also read with Query.
-  tables.mock.on(QueryCommand).callsFake((input: QueryCommandInput) => {
-    try {
-      return tables.simulation.execute('Query', structuredClone(input));
-    } catch (error) {
-      if (error instanceof AwsServiceError) throw Object.assign(new Error(error.message), { name: error.code });
-      throw error;
-    }
-  });
+  tables = simulateRolloutTables();
   for (const rollout of [PROMOTED, ROLLED_BACK, BLOCKED, RUNNING]) await record(rollout);
   for (const [at, event] of ROLLED_BACK_EVENTS) await recordLifecycleEvent({ dynamo, auditTable: HISTORY_TABLE, logger: silent }, ROLLED_BACK.ref, event, { at });
   tables.mock.resetHistory();
@@ -332,9 +320,7 @@ describe('history: AWS failures in plain words (exit 1)', () => {
   });
 
   test('AccessDenied on the Scan names the action and the table', async () => {
-    tables.mock.on(ScanCommand).rejects(
-      new DynamoDBServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'not authorized to perform: dynamodb:Scan' }),
-    );
+    tables.mock.on(ScanCommand).rejects(dynamoAccessDenied('Scan'));
     const { context, err } = capturedContext();
 
     expect(await runCli(args(), context)).toBe(1);
@@ -346,9 +332,7 @@ describe('history: AWS failures in plain words (exit 1)', () => {
   });
 
   test('AccessDenied on a Query (--endpoint) names dynamodb:Query', async () => {
-    tables.mock.on(QueryCommand).rejects(
-      new DynamoDBServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'not authorized to perform: dynamodb:Query' }),
-    );
+    tables.mock.on(QueryCommand).rejects(dynamoAccessDenied('Query'));
     const { context, err } = capturedContext();
 
     expect(await runCli(args('--endpoint', FRAUD), context)).toBe(1);

@@ -3,7 +3,7 @@
  * written by the project's own record functions), with Step Functions and SageMaker mocked.
  */
 import 'aws-sdk-client-mock-jest';
-import { DynamoDBClient, DynamoDBServiceException, GetItemCommand, QueryCommand, ScanCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
@@ -28,7 +28,6 @@ import {
   setWatch,
 } from '../../lambdas/shared/rollout-record';
 import { weightsForGreenShare } from '../../lambdas/shared/traffic';
-import { AwsServiceError } from '../../rehearsal/sim/errors';
 import { activeRecord } from '../lambdas/support/alarm-steps';
 import {
   BLUE,
@@ -42,12 +41,11 @@ import {
   NAMES,
   PACKAGE_ARN,
 } from '../lambdas/support/fixtures';
-import { SIMULATED_TABLE, simulateRolloutsTable, type SimulatedRolloutsTable } from '../lambdas/support/simulated-rollouts-table';
-import { capturedContext, HistoryBuilder, NOW, serveHistory } from './support';
+import { SIMULATED_TABLE, type SimulatedRolloutsTable } from '../lambdas/support/simulated-rollouts-table';
+import { capturedContext, dynamoAccessDenied, HISTORY_TABLE, HistoryBuilder, NOW, serveHistory, simulateRolloutTables } from './support';
 
 const sageMaker = mockClient(SageMakerClient);
 const sfn = mockClient(SFNClient);
-const HISTORY_TABLE = 'rollout-history';
 const STATUS_USAGE = 'Usage: npx sagemaker-blue-green status [--endpoint NAME] [--table TABLE] [--history-table TABLE] [--region REGION] [--json]';
 
 const LOCKED_AT = '2025-03-04T11:20:00.000Z';
@@ -135,17 +133,7 @@ beforeEach(async () => {
   sfn.reset();
   delete process.env[ROLLOUTS_TABLE_ENV];
   delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
-  tables = simulateRolloutsTable();
-  tables.simulation.createTable(HISTORY_TABLE, { partitionKey: 'endpointName', sortKey: 'recordKey' });
-  // The rollouts-table helper serves the other operations; the history table is read with Query.
-  tables.mock.on(QueryCommand).callsFake((input: QueryCommandInput) => {
-    try {
-      return tables.simulation.execute('Query', structuredClone(input));
-    } catch (error) {
-      if (error instanceof AwsServiceError) throw Object.assign(new Error(error.message), { name: error.code });
-      throw error;
-    }
-  });
+  tables = simulateRolloutTables();
 
   await lockEndpoint(makePlan());
   await recordEvents(TEN_PERCENT_EVENTS);
@@ -465,9 +453,7 @@ describe('status: AWS failures in plain words (exit 1)', () => {
   });
 
   test('DynamoDB AccessDenied on the Scan names the action and the table', async () => {
-    tables.mock.on(ScanCommand).rejects(
-      new DynamoDBServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'not authorized to perform: dynamodb:Scan' }),
-    );
+    tables.mock.on(ScanCommand).rejects(dynamoAccessDenied('Scan'));
     const { context, err } = capturedContext();
 
     expect(await runCli(args(), context)).toBe(1);

@@ -1,10 +1,13 @@
 /**
  * Test doubles for the operator CLI: a context that captures output and builds real SFN clients (mocked with
- * aws-sdk-client-mock), and a builder for execution histories shaped like the rollout state machine's.
+ * aws-sdk-client-mock), a builder for execution histories shaped like the rollout state machine's, and the
+ * rollout tables (active rollouts, history) served by the rehearsal's DynamoDB simulation.
  */
+import { DynamoDBServiceException, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, SFNClient, SFNServiceException, type GetExecutionHistoryCommandInput, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { CliContext } from '../../cli/context';
+import { serveFromSimulation, simulateRolloutsTable, type SimulatedRolloutsTable } from '../lambdas/support/simulated-rollouts-table';
 
 export const REGION = 'eu-west-1';
 export const EXECUTION_ARN = `arn:aws:states:${REGION}:123456789012:execution:BlueGreenRollout:churn-v7-3f9c2a1b`;
@@ -178,4 +181,24 @@ export function serveHistory(sfn: SfnMock, events: HistoryEvent[], pageSize = 10
     const end = start + pageSize;
     return { events: ordered.slice(start, end), nextToken: end < ordered.length ? `page-from-${end}` : undefined };
   });
+}
+
+/** The rollout history table of simulateRolloutTables. */
+export const HISTORY_TABLE = 'rollout-history';
+
+/**
+ * The active-rollouts table (simulateRolloutsTable, named SIMULATED_TABLE) and beside it the rollout history table
+ * (HISTORY_TABLE: partition key endpointName, sort key recordKey, as lib/rollout-history-table.ts defines it), read
+ * with Query as `status` and `history` read it. Call `mock.restore()` when done.
+ */
+export function simulateRolloutTables(): SimulatedRolloutsTable {
+  const tables = simulateRolloutsTable();
+  tables.simulation.createTable(HISTORY_TABLE, { partitionKey: 'endpointName', sortKey: 'recordKey' });
+  serveFromSimulation(tables.mock, tables.simulation, QueryCommand, 'Query');
+  return tables;
+}
+
+/** DynamoDB's answer to a caller whose identity may not call `dynamodb:<action>`. */
+export function dynamoAccessDenied(action: string): DynamoDBServiceException {
+  return new DynamoDBServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: `not authorized to perform: dynamodb:${action}` });
 }

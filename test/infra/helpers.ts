@@ -8,6 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { RolloutConfigInput } from '../../lambdas/shared/config';
 import { parseRolloutConfig } from '../../lambdas/shared/config';
+import type { RolloutRef } from '../../lambdas/shared/lifecycle-events';
 import { EVENT_HANDLERS, RECONCILER_STEP, ROLLOUT_STEPS } from '../../lambdas/steps';
 import { BlueGreenDeploymentStack, type BlueGreenDeploymentStackProps } from '../../lib/blue-green-deployment-stack';
 
@@ -49,6 +50,16 @@ export const TEST_CONFIG: RolloutConfigInput = {
       },
     },
   ],
+};
+
+/** A rollout's identity, for what the deployed resources receive from the lifecycle code (items, events). */
+export const TEST_ROLLOUT_REF: RolloutRef = {
+  executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:rollout:3f9a2c1b',
+  deploymentId: '3f9a2c1b',
+  endpointName: 'fraud-prod',
+  modelPackageArn: 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/fraud-detector/7',
+  modelPackageGroupName: 'fraud-detector',
+  modelPackageVersion: 7,
 };
 
 /** An App with the project's feature flags (cdk.json) and bundling skipped. */

@@ -11,13 +11,12 @@ import {
   NOTIFICATION_EVENT_PATTERN,
   recordLifecycleEvent,
   type LifecycleEvent,
-  type RolloutRef,
 } from '../../lambdas/shared/lifecycle-events';
 import { BlueGreenDeploymentStack } from '../../lib/blue-green-deployment-stack';
 import { parseNotificationsConfig, type NotificationsConfigInput } from '../../lib/config';
 import { LifecycleEvents, lifecycleBusNameFor } from '../../lib/lifecycle-events';
 import { matchesPattern, type EventPattern } from '../../rehearsal/event-bus';
-import { synthStack, TEST_CONFIG, testApp } from './helpers';
+import { synthStack, TEST_CONFIG, TEST_ROLLOUT_REF, testApp } from './helpers';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
 const resourcesOf = (template: Template) => template.toJSON().Resources as Record<string, Resource>;
@@ -141,14 +140,7 @@ describe('notifications enabled, with a topic of its own and email subscriptions
 });
 
 describe('which events are notified, as deployed (the pattern applied to the entries recordLifecycleEvent publishes)', () => {
-  const ref: RolloutRef = {
-    executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:rollout:3f9a2c1b',
-    deploymentId: '3f9a2c1b',
-    endpointName: 'fraud-prod',
-    modelPackageArn: 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/fraud-detector/7',
-    modelPackageGroupName: 'fraud-detector',
-    modelPackageVersion: 7,
-  };
+  const ref = TEST_ROLLOUT_REF;
   const verdict = (value: string): LifecycleEvent => ({ type: 'ValidationVerdict', verdict: value, gates: [{ gate: 'latency', verdict: value }] });
   const cases: Array<[string, boolean, LifecycleEvent]> = [
     ['RolloutStarted', false, { type: 'RolloutStarted', trigger: { kind: 'MODEL_REGISTRY_APPROVAL' }, trafficMode: 'CANARY', stepPercents: [10, 100], greenVariantName: 'v7-3f9a2c1b', instanceType: 'ml.g5.xlarge', configHash: 'abc' }],

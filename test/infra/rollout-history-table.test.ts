@@ -2,22 +2,15 @@ import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dy
 import { mockClient } from 'aws-sdk-client-mock';
 import { HISTORY_TABLE_OUTPUT } from '../../cli/options';
 import { putAuditEvent, putRolloutHeader, readRolloutAudit, type RolloutHeader } from '../../lambdas/shared/audit-trail';
-import type { LifecycleDetail, RolloutRef } from '../../lambdas/shared/lifecycle-events';
+import type { LifecycleDetail } from '../../lambdas/shared/lifecycle-events';
 import { ROLLOUT_HISTORY_PARTITION_KEY, ROLLOUT_HISTORY_SORT_KEY } from '../../lib/rollout-history-table';
-import { synthStack } from './helpers';
+import { synthStack, TEST_ROLLOUT_REF } from './helpers';
 
 const { stack, template } = synthStack();
 const tableId = (stack.resolve(stack.history.table.tableName) as { Ref: string }).Ref;
 const table = (template.toJSON().Resources as Record<string, Record<string, any>>)[tableId]!;
 
-const ref: RolloutRef = {
-  executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:rollout:3f9a2c1b',
-  deploymentId: '3f9a2c1b',
-  endpointName: 'fraud-prod',
-  modelPackageArn: 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/fraud-detector/7',
-  modelPackageGroupName: 'fraud-detector',
-  modelPackageVersion: 7,
-};
+const ref = TEST_ROLLOUT_REF;
 
 describe('the rollout history table', () => {
   test('is keyed by endpointName (partition) and recordKey (sort), both strings, with no index', () => {
@@ -47,8 +40,8 @@ describe('the rollout history table', () => {
     await readRolloutAudit(client, 'history', ref.endpointName, ref.deploymentId);
     for (const call of dynamo.commandCalls(PutItemCommand)) {
       const item = call.args[0].input.Item!;
-      expect(item[ROLLOUT_HISTORY_PARTITION_KEY]).toEqual({ S: 'fraud-prod' });
-      expect(item[ROLLOUT_HISTORY_SORT_KEY]?.S).toMatch(/^(ROLLOUT|EVENT)#3f9a2c1b/);
+      expect(item[ROLLOUT_HISTORY_PARTITION_KEY]).toEqual({ S: ref.endpointName });
+      expect(item[ROLLOUT_HISTORY_SORT_KEY]?.S).toMatch(new RegExp(`^(ROLLOUT|EVENT)#${ref.deploymentId}`));
       // Never overwritten: the put only creates a key nobody wrote.
       expect(call.args[0].input.ConditionExpression).toBe(`attribute_not_exists(${ROLLOUT_HISTORY_SORT_KEY})`);
     }

@@ -10,13 +10,12 @@ import {
   type EndpointStatus,
   type Tag,
 } from '@aws-sdk/client-sagemaker';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/delete-resources';
 import { cleanupDiscriminator } from '../../lambdas/delete-resources/delete';
-import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
-import { LIFECYCLE_BUS_ENV, rolloutRef } from '../../lambdas/shared/lifecycle-events';
+import { rolloutRef } from '../../lambdas/shared/lifecycle-events';
 import {
   BLUE,
   BLUE_CONFIG_VARIANT,
@@ -29,6 +28,7 @@ import {
   NAMES,
   sageMakerArn,
 } from './support/fixtures';
+import { LIFECYCLE_BUS, mockLifecycleByEnvironment } from './support/lifecycle';
 
 const sageMaker = mockClient(SageMakerClient);
 
@@ -227,13 +227,7 @@ describe('delete-resources', () => {
 });
 
 describe('delete-resources: the CleanupCompleted lifecycle event', () => {
-  const HISTORY_TABLE = 'rollout-history';
-  const BUS = 'rollout-events';
-  const dynamo = mockClient(DynamoDBClient);
-  const eventBridge = mockClient(EventBridgeClient);
-  const auditItems = () => dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input.Item!);
-  const publishedDetails = () =>
-    eventBridge.commandCalls(PutEventsCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => ({ ...entry, Detail: JSON.parse(entry.Detail!) })));
+  const { dynamo, eventBridge, auditEvents, publishedEvents } = mockLifecycleByEnvironment();
   const plan = makePlan();
   /** The ASL's "Delete green resources" input after a rollback, with the plan (the ASL must pass it). */
   const greenInput = {
@@ -254,28 +248,15 @@ describe('delete-resources: the CleanupCompleted lifecycle event', () => {
       models: { [BLUE.modelName]: managedTags('0a1b2c3d'), [NAMES.greenModelName]: managedTags() },
     });
 
-  beforeEach(() => {
-    dynamo.reset();
-    eventBridge.reset();
-    dynamo.on(PutItemCommand).resolves({});
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
-    process.env[LIFECYCLE_BUS_ENV] = BUS;
-  });
-  afterEach(() => {
-    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
-    delete process.env[LIFECYCLE_BUS_ENV];
-  });
-
   test('after a rollback: the configs and model it deleted, each with its kind, recorded then published', async () => {
     afterRollback();
     const result = await handler(greenInput);
     expect(result.deleted).toEqual([NAMES.transitionEndpointConfigName, NAMES.finalEndpointConfigName, NAMES.greenModelName]);
 
-    const [item, ...others] = auditItems();
+    const [item, ...others] = auditEvents();
     expect(others).toEqual([]);
     const discriminator = cleanupDiscriminator(greenInput.endpointConfigNames, greenInput.modelNames);
-    expect(item!.recordKey!.S).toBe(`EVENT#${plan.deploymentId}#CleanupCompleted#${discriminator}`);
+    expect(item!.recordKey).toBe(`EVENT#${plan.deploymentId}#CleanupCompleted#${discriminator}`);
     const expected = {
       type: 'CleanupCompleted',
       rollout: rolloutRef(plan),
@@ -285,8 +266,8 @@ describe('delete-resources: the CleanupCompleted lifecycle event', () => {
         { kind: 'model', name: NAMES.greenModelName },
       ],
     };
-    expect(JSON.parse(item!.data!.S!)).toMatchObject(expected);
-    expect(publishedDetails()).toEqual([expect.objectContaining({ EventBusName: BUS, DetailType: 'Cleanup Completed', Detail: expect.objectContaining(expected) })]);
+    expect(item!.data).toMatchObject(expected);
+    expect(publishedEvents()).toEqual([expect.objectContaining({ bus: LIFECYCLE_BUS, detailType: 'Cleanup Completed', detail: expect.objectContaining(expected) })]);
     // Recorded after the deletions it reports.
     const lastDelete = sageMaker.commandCalls(DeleteModelCommand).at(-1)!;
     expect(lastDelete.calledBefore(dynamo.commandCalls(PutItemCommand)[0]!)).toBe(true);

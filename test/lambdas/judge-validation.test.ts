@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-jest';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/judge-validation';
@@ -17,13 +17,13 @@ import {
   type StoredValidationReport,
 } from '../../lambdas/judge-validation/judge';
 import { rolloutEventKey } from '../../lambdas/shared/audit-trail';
-import type { LifecycleSink } from '../../lambdas/shared/lifecycle-events';
 import { createLogger } from '../../lambdas/shared/logger';
 import { configureMetricsSink } from '../../lambdas/shared/metrics';
 import { ARTIFACTS_BUCKET_ENV, batchSamplesKey, reportKey } from '../../lambdas/shared/artifacts';
 import { evaluateGates } from '../../lambdas/shared/gates';
 import type { GateResult, InvocationSample, PairedSample, RobustnessResult } from '../../lambdas/shared/validation-types';
 import { ARTIFACTS_BUCKET, BLUE, DATASET_PAYLOADS, DEPLOYMENT_ID, ENDPOINT, makePlan, NAMES, PACKAGE_ARN, serveObjects, validationPolicy, VERSION } from './support/fixtures';
+import { mockLifecycleSink } from './support/lifecycle';
 import { mulberry32 } from '../../rehearsal/sim/rng';
 
 /** Seeded uniform [0, 1) draws (mulberry32): the same samples on every run. */
@@ -208,24 +208,15 @@ describe('fitSummary', () => {
 });
 
 describe('judge-validation: Validation Verdict and gate metrics', () => {
-  const dynamo = mockClient(DynamoDBClient);
-  const events = mockClient(EventBridgeClient);
-  const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const { dynamo, eventBridge: events, logger, sink } = mockLifecycleSink();
   let metrics: Record<string, unknown>[];
   /** The plain function with a sink of mocked DynamoDB and EventBridge (input parsed as the handler does). */
-  const judge = (input: unknown) => {
-    const lifecycle: LifecycleSink = { dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger };
-    return judgeValidation(JudgeValidationInputSchema.parse(input), { s3: new S3Client({}), logger: createLogger('test'), lifecycle });
-  };
+  const judge = (input: unknown) =>
+    judgeValidation(JudgeValidationInputSchema.parse(input), { s3: new S3Client({}), logger: createLogger('test'), lifecycle: sink() });
   /** The EMF documents of one metric, as { Gate, value }. */
   const metric = (name: string) => metrics.filter((emf) => emf[name] !== undefined).map((emf) => ({ Gate: emf.Gate, value: emf[name] }));
 
   beforeEach(() => {
-    dynamo.reset();
-    events.reset();
-    logger.error.mockReset();
-    dynamo.on(PutItemCommand).resolves({});
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     metrics = [];
     configureMetricsSink((emf) => metrics.push(emf));
   });

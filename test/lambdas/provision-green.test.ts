@@ -8,12 +8,11 @@ import {
   SageMakerClient,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/provision-green';
 import { rolloutEventKey } from '../../lambdas/shared/audit-trail';
-import type { LifecycleSink } from '../../lambdas/shared/lifecycle-events';
 import { provisionGreen } from '../../lambdas/provision-green/provision';
 import { createLogger } from '../../lambdas/shared/logger';
 import { rolloutTags } from '../../lambdas/shared/tags';
@@ -36,6 +35,7 @@ import {
   ROLE_ARN,
   serviceError,
 } from './support/fixtures';
+import { mockLifecycleSink } from './support/lifecycle';
 
 const sageMaker = mockClient(SageMakerClient);
 const TAGS = rolloutTags(DEPLOYMENT_ID, PACKAGE_ARN);
@@ -278,32 +278,9 @@ describe('provision-green input', () => {
 });
 
 describe('provision-green: Green Provisioned', () => {
-  const dynamo = mockClient(DynamoDBClient);
-  const events = mockClient(EventBridgeClient);
-  const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-  const sink = (): LifecycleSink => ({ dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger });
+  const { dynamo, eventBridge: events, logger, sink, onlyAuditEvent: audited, onlyPublishedEvent: published } = mockLifecycleSink();
   const provision = (plan = makePlan()) =>
     provisionGreen(plan, { sageMaker: new SageMakerClient({}), logger: createLogger('test'), configVisibility: { delayMs: 0 }, lifecycle: sink() });
-
-  /** The one audit item written: its key and its data. */
-  const audited = () => {
-    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
-    const item = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
-    return { key: item.recordKey!.S, data: JSON.parse(item.data!.S!) };
-  };
-  const published = () => {
-    expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
-    const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
-    return { detailType: entry.DetailType, detail: JSON.parse(entry.Detail!) };
-  };
-
-  beforeEach(() => {
-    dynamo.reset();
-    events.reset();
-    logger.error.mockReset();
-    dynamo.on(PutItemCommand).resolves({});
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-  });
 
   test('beside blue: after UpdateEndpoint, the model and the transition config it created, keyed by instance type', async () => {
     const order: string[] = [];
@@ -319,8 +296,8 @@ describe('provision-green: Green Provisioned', () => {
     // Recorded once the endpoint update was requested: what it says happened, happened.
     expect(order).toEqual(['UpdateEndpoint', 'PutItem']);
 
-    const { key, data } = audited();
-    expect(key).toBe(rolloutEventKey(DEPLOYMENT_ID, 'GreenProvisioned', 'ml.g5.xlarge'));
+    const { recordKey, data } = audited();
+    expect(recordKey).toBe(rolloutEventKey(DEPLOYMENT_ID, 'GreenProvisioned', 'ml.g5.xlarge'));
     expect(data).toMatchObject({
       type: 'GreenProvisioned',
       at: result.requestedAt,
@@ -367,7 +344,7 @@ describe('provision-green: Green Provisioned', () => {
   test('a capacity fallback\'s attempt is another event (its instance type in the key)', async () => {
     const plan = makePlan();
     await provision({ ...plan, green: { ...plan.green, instanceType: 'ml.g5.2xlarge', fallbackInstanceTypes: ['ml.g5.2xlarge'] } });
-    expect(audited().key).toBe(rolloutEventKey(DEPLOYMENT_ID, 'GreenProvisioned', 'ml.g5.2xlarge'));
+    expect(audited().recordKey).toBe(rolloutEventKey(DEPLOYMENT_ID, 'GreenProvisioned', 'ml.g5.2xlarge'));
   });
 
   test('refused for capacity: nothing recorded (green was not provisioned)', async () => {

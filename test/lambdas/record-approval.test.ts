@@ -3,32 +3,22 @@
  * bus, through the plain function (mocked DynamoDB and EventBridge) and the handler (input checks).
  */
 import 'aws-sdk-client-mock-jest';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { mockClient } from 'aws-sdk-client-mock';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { handler } from '../../lambdas/record-approval';
 import { recordApproval, RecordApprovalInputSchema } from '../../lambdas/record-approval/record';
 import { ROLLOUT_HISTORY_TABLE_ENV, rolloutEventKey } from '../../lambdas/shared/audit-trail';
-import { LIFECYCLE_EVENT_SOURCE, type LifecycleSink } from '../../lambdas/shared/lifecycle-events';
+import { LIFECYCLE_EVENT_SOURCE } from '../../lambdas/shared/lifecycle-events';
 import { DEPLOYMENT_ID, ENDPOINT, GROUP, makePlan, PACKAGE_ARN, VERSION } from './support/fixtures';
+import { HISTORY_TABLE, mockLifecycleSink, SINK_AUDIT_TABLE, SINK_BUS } from './support/lifecycle';
 
-const dynamo = mockClient(DynamoDBClient);
-const events = mockClient(EventBridgeClient);
-const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-const lifecycle = (): LifecycleSink => ({ dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger });
+const { dynamo, eventBridge: events, logger, sink: lifecycle } = mockLifecycleSink();
 
 const DECIDED_AT = '2026-01-02T10:15:00.000Z';
 const APPROVAL = { decision: 'APPROVED' as const, by: 'dave', reason: 'latency INCONCLUSIVE on a quiet night: the p99 is fine', decidedAt: DECIDED_AT };
 const record = (approval: Record<string, unknown> = APPROVAL) =>
   recordApproval(RecordApprovalInputSchema.parse({ plan: makePlan(), approval }), { logger, lifecycle: lifecycle() });
 
-beforeEach(() => {
-  dynamo.reset();
-  events.reset();
-  logger.error.mockReset();
-  dynamo.on(PutItemCommand).resolves({});
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-});
 afterEach(() => delete process.env[ROLLOUT_HISTORY_TABLE_ENV]);
 
 describe('record-approval', () => {
@@ -37,13 +27,13 @@ describe('record-approval', () => {
 
     expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
     const put = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input;
-    expect(put).toMatchObject({ TableName: 'history', ConditionExpression: 'attribute_not_exists(recordKey)' });
+    expect(put).toMatchObject({ TableName: SINK_AUDIT_TABLE, ConditionExpression: 'attribute_not_exists(recordKey)' });
     expect(put.Item).toMatchObject({ endpointName: { S: ENDPOINT }, recordKey: { S: rolloutEventKey(DEPLOYMENT_ID, 'ApprovalDecided') }, at: { S: DECIDED_AT } });
     expect(JSON.parse(put.Item!.data!.S!)).toMatchObject({ type: 'ApprovalDecided', decision: 'APPROVED', by: 'dave', reason: APPROVAL.reason, at: DECIDED_AT });
 
     expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
-    expect(entry).toMatchObject({ EventBusName: 'bus', Source: LIFECYCLE_EVENT_SOURCE, DetailType: 'Approval Decided', Resources: [PACKAGE_ARN] });
+    expect(entry).toMatchObject({ EventBusName: SINK_BUS, Source: LIFECYCLE_EVENT_SOURCE, DetailType: 'Approval Decided', Resources: [PACKAGE_ARN] });
     const detail = JSON.parse(entry.Detail!);
     expect(detail).toMatchObject({ decision: 'APPROVED', by: 'dave', at: DECIDED_AT, rollout: { deploymentId: DEPLOYMENT_ID, modelPackageVersion: VERSION } });
     expect(detail.message).toBe(`Rollout of ${GROUP} v${VERSION} on ${ENDPOINT} approved by dave: ${APPROVAL.reason}`);
@@ -65,9 +55,9 @@ describe('record-approval', () => {
   });
 
   test('the handler records in the history table of its environment', async () => {
-    process.env[ROLLOUT_HISTORY_TABLE_ENV] = 'rollout-history';
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
     await expect(handler({ plan: makePlan(), approval: APPROVAL })).resolves.toEqual({ decision: 'APPROVED', by: 'dave' });
-    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'rollout-history' });
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, { TableName: HISTORY_TABLE });
   });
 
   test.each([
@@ -77,7 +67,7 @@ describe('record-approval', () => {
     [{ ...APPROVAL, reason: undefined }, /approval\.reason: /],
     [{ ...APPROVAL, decidedAt: 'yesterday' }, /approval\.decidedAt: must be an ISO 8601 date-time/],
   ])('bad input %#: refused naming the field, nothing recorded', async (approval, message) => {
-    process.env[ROLLOUT_HISTORY_TABLE_ENV] = 'rollout-history';
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
     await expect(handler({ plan: makePlan(), approval })).rejects.toMatchObject({ name: 'InputValidationError', message: expect.stringMatching(message) });
     expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
     expect(events).not.toHaveReceivedCommand(PutEventsCommand);

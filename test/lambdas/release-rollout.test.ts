@@ -1,15 +1,15 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand, type DeleteAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/release-rollout';
-import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
-import { LIFECYCLE_BUS_ENV, rolloutRef } from '../../lambdas/shared/lifecycle-events';
+import { rolloutRef } from '../../lambdas/shared/lifecycle-events';
 import { AlarmPolicySchema } from '../../lambdas/shared/config';
 import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
 import { alarmsIn, cloudWatchError, conditionFailed, OWN_ALARMS, ROLLOUTS_TABLE, serveAlarms, type FakeAlarm } from './support/alarm-steps';
 import { DEPLOYMENT_ID, ENDPOINT, makePlan } from './support/fixtures';
+import { HISTORY_TABLE, LIFECYCLE_BUS, mockLifecycleByEnvironment } from './support/lifecycle';
 
 const cloudWatch = mockClient(CloudWatchClient);
 const dynamo = mockClient(DynamoDBClient);
@@ -116,29 +116,13 @@ describe('release-rollout', () => {
 });
 
 describe('release-rollout: the CleanupCompleted lifecycle event (alarms)', () => {
-  const HISTORY_TABLE = 'rollout-history';
-  const BUS = 'rollout-events';
-  const eventBridge = mockClient(EventBridgeClient);
-  const auditItems = () => dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input);
-  const publishedEntries = () => eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
-
-  beforeEach(() => {
-    eventBridge.reset();
-    dynamo.on(PutItemCommand).resolves({});
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
-    process.env[LIFECYCLE_BUS_ENV] = BUS;
-  });
-  afterEach(() => {
-    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
-    delete process.env[LIFECYCLE_BUS_ENV];
-  });
+  const { eventBridge, auditPuts, publishedEntries } = mockLifecycleByEnvironment({ dynamo });
 
   test('the alarms it deleted, recorded (key "alarms") in the history table then published', async () => {
     const plan = makePlan();
     alarms.delete(OWN_ALARMS[1]!);
     await handler({ plan });
-    const [put, ...others] = auditItems();
+    const [put, ...others] = auditPuts();
     expect(others).toEqual([]);
     expect(put!.TableName).toBe(HISTORY_TABLE);
     expect(put!.Item!.recordKey!.S).toBe(`EVENT#${plan.deploymentId}#CleanupCompleted#alarms`);
@@ -148,7 +132,7 @@ describe('release-rollout: the CleanupCompleted lifecycle event (alarms)', () =>
       resourcesRemoved: [OWN_ALARMS[0], OWN_ALARMS[2]].map((name) => ({ kind: 'alarm', name })),
     };
     expect(JSON.parse(put!.Item!.data!.S!)).toMatchObject(expected);
-    expect(publishedEntries()).toEqual([expect.objectContaining({ EventBusName: BUS, DetailType: 'Cleanup Completed', Detail: put!.Item!.data!.S })]);
+    expect(publishedEntries()).toEqual([expect.objectContaining({ EventBusName: LIFECYCLE_BUS, DetailType: 'Cleanup Completed', Detail: put!.Item!.data!.S })]);
   });
 
   test('no alarm left to delete (a second release): nothing recorded', async () => {

@@ -1,14 +1,14 @@
 import 'aws-sdk-client-mock-jest';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/request-approval';
 import { decisionCommands, fitBytes, MAX_EVENT_SUMMARY_BYTES, requestApproval } from '../../lambdas/request-approval/request';
 import { rolloutEventKey } from '../../lambdas/shared/audit-trail';
-import type { LifecycleSink } from '../../lambdas/shared/lifecycle-events';
 import type { StepLogger } from '../../lambdas/shared/logger';
 import { DEPLOYMENT_ID, ENDPOINT, EXECUTION_ARN, GROUP, makePlan, validationPolicy, VERSION } from './support/fixtures';
+import { mockLifecycleSink } from './support/lifecycle';
 
 const sfn = mockClient(SFNClient);
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token';
@@ -71,18 +71,7 @@ describe('request-approval', () => {
 });
 
 describe('request-approval: Approval Requested', () => {
-  const dynamo = mockClient(DynamoDBClient);
-  const events = mockClient(EventBridgeClient);
-  const sinkLogger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-  const lifecycle = (): LifecycleSink => ({ dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger: sinkLogger });
-
-  beforeEach(() => {
-    dynamo.reset();
-    events.reset();
-    sinkLogger.error.mockReset();
-    dynamo.on(PutItemCommand).resolves({});
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-  });
+  const { dynamo, eventBridge: events, logger: sinkLogger, sink: lifecycle } = mockLifecycleSink();
 
   test('after the WARN line: the timeout and the validation summary, in the audit trail and on the bus; never the token', async () => {
     const { logger, warn } = spyLogger();

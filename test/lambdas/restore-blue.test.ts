@@ -16,8 +16,8 @@ import {
   type EndpointStatus,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { rejectionCause } from '../../cli/decision';
 import { handler } from '../../lambdas/restore-blue';
@@ -32,6 +32,7 @@ import type { RollbackRequest } from '../../lambdas/shared/rollout-record';
 import { autoScalingError, fakeAutoScaling, invocationsPolicy, variantScalableTarget } from './support/autoscaling';
 import { modelError } from './support/endpoint';
 import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, managedTags, NAMES, SAMPLE_BODY } from './support/fixtures';
+import { HISTORY_TABLE, LIFECYCLE_BUS, mockLifecycleByEnvironment } from './support/lifecycle';
 
 const sageMaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);
@@ -441,23 +442,7 @@ describe('restore-blue input', () => {
 });
 
 describe('restore-blue: lifecycle events once blue is restored', () => {
-  const HISTORY_TABLE = 'rollout-history';
-  const BUS = 'rollout-events';
-  const dynamo = mockClient(DynamoDBClient);
-  const eventBridge = mockClient(EventBridgeClient);
-
-  /** What the audit trail was given: each item's sort key and its data. */
-  const auditEvents = () =>
-    dynamo.commandCalls(PutItemCommand).map((call) => ({
-      table: call.args[0].input.TableName,
-      recordKey: call.args[0].input.Item?.recordKey?.S,
-      data: JSON.parse(call.args[0].input.Item?.data?.S ?? 'null'),
-    }));
-  /** What the bus was given. */
-  const publishedEvents = () =>
-    eventBridge.commandCalls(PutEventsCommand).flatMap((call) =>
-      (call.args[0].input.Entries ?? []).map((entry) => ({ bus: entry.EventBusName, source: entry.Source, detailType: entry.DetailType, detail: JSON.parse(entry.Detail ?? 'null') })),
-    );
+  const { dynamo, eventBridge, auditEvents, publishedEvents } = mockLifecycleByEnvironment();
 
   const ALARM_REQUEST: RollbackRequest = {
     kind: 'ALARM',
@@ -473,19 +458,7 @@ describe('restore-blue: lifecycle events once blue is restored', () => {
   const lambdaCause = (error: Error) => JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] });
   const ALARM_FAILURE = { Error: 'AlarmTriggered', Cause: taskFailureCause(ALARM_REQUEST, "Blue's weights were requested back.") };
 
-  beforeEach(() => {
-    dynamo.reset();
-    eventBridge.reset();
-    dynamo.on(PutItemCommand).resolves({});
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
-    process.env[LIFECYCLE_BUS_ENV] = BUS;
-  });
-  afterEach(() => {
-    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
-    delete process.env[LIFECYCLE_BUS_ENV];
-    configureMetricsSink(undefined);
-  });
+  afterEach(() => configureMetricsSink(undefined));
 
   test('DONE after an alarm: RolledBack once, in the audit trail then on the bus, naming the alarm and green\'s variant', async () => {
     sageMaker.on(DescribeEndpointCommand).resolves(onBlue());
@@ -510,7 +483,7 @@ describe('restore-blue: lifecycle events once blue is restored', () => {
       data: expect.objectContaining(expected),
     });
     expect(audit!.data.message).toMatch(new RegExp(`ROLLED BACK \\(AlarmTriggered, by ${ALARM_REQUEST.by}\\)`));
-    expect(publishedEvents()).toEqual([{ bus: BUS, source: LIFECYCLE_EVENT_SOURCE, detailType: 'Rollout Rolled Back', detail: audit!.data }]);
+    expect(publishedEvents()).toEqual([{ bus: LIFECYCLE_BUS, source: LIFECYCLE_EVENT_SOURCE, detailType: 'Rollout Rolled Back', detail: audit!.data }]);
   });
 
   test.each([

@@ -11,12 +11,11 @@ import {
   SageMakerClient,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/retire-blue';
-import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
-import { LIFECYCLE_BUS_ENV, rolloutRef } from '../../lambdas/shared/lifecycle-events';
+import { rolloutRef } from '../../lambdas/shared/lifecycle-events';
 import { rolloutTags } from '../../lambdas/shared/tags';
 import {
   BLUE,
@@ -35,6 +34,7 @@ import {
   serviceError,
 } from './support/fixtures';
 import { autoScalingError, fakeAutoScaling, invocationsPolicy, variantScalableTarget } from './support/autoscaling';
+import { HISTORY_TABLE, mockLifecycleByEnvironment } from './support/lifecycle';
 
 const sageMaker = mockClient(SageMakerClient);
 const aas = mockClient(ApplicationAutoScalingClient);
@@ -176,31 +176,13 @@ describe('retire-blue', () => {
 });
 
 describe('retire-blue: the CleanupCompleted lifecycle event (blue\'s variant)', () => {
-  const HISTORY_TABLE = 'rollout-history';
-  const BUS = 'rollout-events';
-  const dynamo = mockClient(DynamoDBClient);
-  const eventBridge = mockClient(EventBridgeClient);
-  const auditItems = () => dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input);
-  const publishedDetails = () =>
-    eventBridge.commandCalls(PutEventsCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => JSON.parse(entry.Detail!)));
-
-  beforeEach(() => {
-    dynamo.reset();
-    eventBridge.reset();
-    dynamo.on(PutItemCommand).resolves({});
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
-    process.env[LIFECYCLE_BUS_ENV] = BUS;
-  });
-  afterEach(() => {
-    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
-    delete process.env[LIFECYCLE_BUS_ENV];
-  });
+  const { dynamo, eventBridge, auditPuts, publishedEvents } = mockLifecycleByEnvironment();
+  const publishedDetails = () => publishedEvents().map((event) => event.detail);
 
   test('the update removing blue requested: blue\'s variant recorded (key "blue-variant") after the UpdateEndpoint, then published', async () => {
     const plan = makePlan();
     await handler({ plan });
-    const [put, ...others] = auditItems();
+    const [put, ...others] = auditPuts();
     expect(others).toEqual([]);
     expect(put).toMatchObject({ TableName: HISTORY_TABLE, Item: { recordKey: { S: `EVENT#${plan.deploymentId}#CleanupCompleted#blue-variant` } } });
     const expected = { type: 'CleanupCompleted', rollout: rolloutRef(plan), resourcesRemoved: [{ kind: 'variant', name: BLUE.variantName }] };
@@ -222,7 +204,7 @@ describe('retire-blue: the CleanupCompleted lifecycle event (blue\'s variant)', 
     sageMaker.on(DescribeEndpointCommand).resolves({ ...shifted(), EndpointStatus: 'Updating', PendingDeploymentSummary: { EndpointConfigName: NAMES.finalEndpointConfigName } });
     await handler({ plan: makePlan() });
     expect(sageMaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
-    expect(auditItems().map((put) => put.Item!.recordKey!.S)).toEqual([expect.stringMatching(/#CleanupCompleted#blue-variant$/)]);
+    expect(auditPuts().map((put) => put.Item!.recordKey!.S)).toEqual([expect.stringMatching(/#CleanupCompleted#blue-variant$/)]);
   });
 
   test.each([

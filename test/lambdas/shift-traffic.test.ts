@@ -1,15 +1,15 @@
 import 'aws-sdk-client-mock-jest';
 import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand, type EndpointStatus } from '@aws-sdk/client-sagemaker';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/shift-traffic';
-import { ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
-import { LIFECYCLE_BUS_ENV, rolloutRef } from '../../lambdas/shared/lifecycle-events';
+import { rolloutRef } from '../../lambdas/shared/lifecycle-events';
 import { ROLLOUTS_TABLE_ENV } from '../../lambdas/shared/rollout-record';
 import { greenShareOf } from '../../lambdas/shared/traffic';
 import { activeRecord, recordItem, ROLLOUTS_TABLE } from './support/alarm-steps';
 import { BLUE, describedEndpoint, ENDPOINT, errors, makeFirstDeploymentPlan, makePlan, NAMES, serviceError } from './support/fixtures';
+import { HISTORY_TABLE, LIFECYCLE_BUS, mockLifecycleByEnvironment } from './support/lifecycle';
 
 const sageMaker = mockClient(SageMakerClient);
 const dynamo = mockClient(DynamoDBClient);
@@ -161,23 +161,7 @@ describe('shift-traffic', () => {
 });
 
 describe('shift-traffic: the TrafficShifted lifecycle event', () => {
-  const HISTORY_TABLE = 'rollout-history';
-  const BUS = 'rollout-events';
-  const eventBridge = mockClient(EventBridgeClient);
-  const auditItems = () => dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input);
-  const publishedEntries = () => eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
-
-  beforeEach(() => {
-    eventBridge.reset();
-    dynamo.on(PutItemCommand).resolves({});
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY_TABLE;
-    process.env[LIFECYCLE_BUS_ENV] = BUS;
-  });
-  afterEach(() => {
-    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
-    delete process.env[LIFECYCLE_BUS_ENV];
-  });
+  const { eventBridge, auditPuts, publishedEntries } = mockLifecycleByEnvironment({ dynamo });
 
   test.each([
     [0.1, 10, 90],
@@ -188,13 +172,13 @@ describe('shift-traffic: the TrafficShifted lifecycle event', () => {
     const plan = makePlan();
     await handler({ plan, greenShare: share });
 
-    const [item, ...others] = auditItems();
+    const [item, ...others] = auditPuts();
     expect(others).toEqual([]);
     expect(item).toMatchObject({ TableName: HISTORY_TABLE, ConditionExpression: 'attribute_not_exists(recordKey)' });
     expect(item!.Item?.recordKey?.S).toBe(`EVENT#${plan.deploymentId}#TrafficShifted#${greenPercent}`);
     const detail = JSON.parse(item!.Item!.data!.S!);
     expect(detail).toMatchObject({ type: 'TrafficShifted', greenPercent, bluePercent, rollout: rolloutRef(plan) });
-    expect(publishedEntries()).toEqual([expect.objectContaining({ EventBusName: BUS, DetailType: 'Traffic Shifted', Detail: item!.Item!.data!.S })]);
+    expect(publishedEntries()).toEqual([expect.objectContaining({ EventBusName: LIFECYCLE_BUS, DetailType: 'Traffic Shifted', Detail: item!.Item!.data!.S })]);
     // What the event says happened, happened: the weights were requested before anything was recorded.
     const weightsCall = sageMaker.commandCalls(UpdateEndpointWeightsAndCapacitiesCommand)[0]!;
     expect(weightsCall.calledBefore(dynamo.commandCalls(PutItemCommand)[0]!)).toBe(true);

@@ -23,8 +23,8 @@ import {
 import { configureMetricsSink } from '../../lambdas/shared/metrics';
 import { PROMOTED_REASON, type RolloutSummary } from '../../lambdas/shared/rollout-summary';
 import { DynamoDbSimulation } from '../../rehearsal/sim/dynamodb';
-import { AwsServiceError } from '../../rehearsal/sim/errors';
 import { ACCOUNT, DEPLOYMENT_ID, ENDPOINT, EXECUTION_ARN, makePlan, NAMES, PACKAGE_ARN, REGION } from './support/fixtures';
+import { serveFromSimulation } from './support/simulated-rollouts-table';
 
 const HISTORY = 'rollout-history';
 const BUS = 'rollout-events';
@@ -119,19 +119,8 @@ beforeEach(() => {
   dynamo.reset();
   events.reset();
   sageMaker.reset();
-  for (const [command, operation] of [
-    [PutItemCommand, 'PutItem'],
-    [QueryCommand, 'Query'],
-  ] as const) {
-    dynamo.on(command as typeof PutItemCommand).callsFake((input: unknown) => {
-      try {
-        return simulation.execute(operation, structuredClone(input));
-      } catch (error) {
-        if (error instanceof AwsServiceError) throw Object.assign(new Error(error.message), { name: error.code });
-        throw error;
-      }
-    });
-  }
+  serveFromSimulation(dynamo, simulation, PutItemCommand, 'PutItem');
+  serveFromSimulation(dynamo, simulation, QueryCommand, 'Query');
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   sageMaker.on(AddTagsCommand).resolves({});
   metrics = [];

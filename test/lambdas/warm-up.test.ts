@@ -1,16 +1,16 @@
 import 'aws-sdk-client-mock-jest';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/warm-up';
 import { isStable, trendLookback, warmUp } from '../../lambdas/warm-up/warm-up';
 import { rolloutEventKey } from '../../lambdas/shared/audit-trail';
-import type { LifecycleSink } from '../../lambdas/shared/lifecycle-events';
 import { createLogger } from '../../lambdas/shared/logger';
 import { fakeEndpoint, modelError, settle } from './support/endpoint';
 import { BLUE, DATASET_PAYLOADS, DATASET_URI, DEPLOYMENT_ID, makeFirstDeploymentPlan, makePlan, NAMES, serveObjects, validationPolicy } from './support/fixtures';
+import { mockLifecycleSink } from './support/lifecycle';
 
 const runtime = mockClient(SageMakerRuntimeClient);
 const s3 = mockClient(S3Client);
@@ -152,21 +152,8 @@ describe('warm-up', () => {
 });
 
 describe('warm-up: Warm-up Completed', () => {
-  const dynamo = mockClient(DynamoDBClient);
-  const events = mockClient(EventBridgeClient);
-  const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-  const withSink = () => {
-    const lifecycle: LifecycleSink = { dynamo: new DynamoDBClient({}), auditTable: 'history', events: new EventBridgeClient({}), busName: 'bus', logger };
-    return { ...deps(), lifecycle };
-  };
-
-  beforeEach(() => {
-    dynamo.reset();
-    events.reset();
-    logger.error.mockReset();
-    dynamo.on(PutItemCommand).resolves({});
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-  });
+  const { dynamo, eventBridge: events, logger, sink } = mockLifecycleSink();
+  const withSink = () => ({ ...deps(), lifecycle: sink() });
 
   test('each variant warmed: role, name, requests, seconds and the last window\'s p99, in the audit trail and on the bus', async () => {
     fakeEndpoint(runtime, { [GREEN]: { latencyMs: coldStart }, [BLUE.variantName]: { latencyMs: steady } });

@@ -39,7 +39,8 @@ describe('happy-path', () => {
     const second = await rehearseBuiltIn('happy-path');
     expect(second.timeline).toEqual(first.timeline);
     expect(second.awsCalls).toEqual(first.awsCalls);
-  });
+    // Two full rehearsals: twice the default timeout, for a loaded machine.
+  }, 120_000);
 });
 
 describe('first-deployment', () => {

@@ -8,7 +8,7 @@ import { DynamoDBClient, PutItemCommand, QueryCommand, ScanCommand } from '@aws-
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbSimulation } from '../../../rehearsal/sim/dynamodb';
-import { AwsServiceError } from '../../../rehearsal/sim/errors';
+import { serveFromSimulation } from '../support/simulated-rollouts-table';
 import {
   hashConfig,
   listRolloutHistory,
@@ -73,19 +73,8 @@ beforeEach(() => {
   dynamoMock.reset();
   eventsMock.reset();
   logged.length = 0;
-  for (const [command, operation] of [
-    [PutItemCommand, 'PutItem'],
-    [QueryCommand, 'Query'],
-    [ScanCommand, 'Scan'],
-  ] as const) {
-    dynamoMock.on(command as typeof PutItemCommand).callsFake((input: unknown) => {
-      try {
-        return simulation.execute(operation, structuredClone(input));
-      } catch (error) {
-        if (error instanceof AwsServiceError) throw Object.assign(new Error(error.message), { name: error.code });
-        throw error;
-      }
-    });
+  for (const [command, operation] of [[PutItemCommand, 'PutItem'], [QueryCommand, 'Query'], [ScanCommand, 'Scan']] as const) {
+    serveFromSimulation(dynamoMock, simulation, command, operation);
   }
   eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 });

@@ -39,23 +39,26 @@ const OPERATIONS = [
   [ScanCommand, 'Scan'],
 ] as const;
 
+/** Serves `command` on `mock` by the simulation's `operation` of the same name (e.g. QueryCommand by 'Query'). */
+export function serveFromSimulation(mock: DynamoMock, simulation: DynamoDbSimulation, command: new (input: never) => object, operation: string): void {
+  // The commands' input types differ; the simulation checks each input as DynamoDB does.
+  mock.on(command as typeof GetItemCommand).callsFake((input: unknown) => {
+    try {
+      return simulation.execute(operation, structuredClone(input));
+    } catch (error) {
+      // What the SDK makes of the error response: an exception named after the error, with the body's members (Item).
+      if (error instanceof AwsServiceError) throw Object.assign(new Error(error.message), { name: error.code, ...error.details });
+      throw error;
+    }
+  });
+}
+
 /** Mocks DynamoDBClient with a fresh simulated table named SIMULATED_TABLE (partition key endpointName). */
 export function simulateRolloutsTable(): SimulatedRolloutsTable {
   const simulation = new DynamoDbSimulation({ region: REGION, accountId: ACCOUNT });
   simulation.createTable(SIMULATED_TABLE, { partitionKey: 'endpointName' });
   const mock = mockClient(DynamoDBClient);
-  for (const [command, operation] of OPERATIONS) {
-    // The commands' input types differ; each is served by the operation of the same name.
-    mock.on(command as typeof GetItemCommand).callsFake((input: unknown) => {
-      try {
-        return simulation.execute(operation, structuredClone(input));
-      } catch (error) {
-        // What the SDK makes of the error response: an exception named after the error, with the body's members (Item).
-        if (error instanceof AwsServiceError) throw Object.assign(new Error(error.message), { name: error.code, ...error.details });
-        throw error;
-      }
-    });
-  }
+  for (const [command, operation] of OPERATIONS) serveFromSimulation(mock, simulation, command, operation);
   const items = () => simulation.items(SIMULATED_TABLE) as Record<string, AttributeValue>[];
   return { mock, simulation, items, item: (endpointName) => items().find((item) => item.endpointName?.S === endpointName) };
 }
