@@ -458,7 +458,9 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     ...recordLifecycleStatements(r),
   ],
   // After a failed, timed-out or stopped execution: what restore-blue, delete-resources and release-rollout do,
-  // finding the execution's lock by its ARN (a Scan of the small table), then what summarize-rollout does (ABORTED).
+  // finding the execution's lock by its ARN (a Scan of the small table), then what summarize-rollout does (ABORTED);
+  // without a lock, finding the execution's rollout in the history table by its ARN (a Scan: the table is keyed by
+  // endpoint) to conclude one stopped after its release and before its summary.
   'reconcile-rollout': (r) => [
     allow(['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:InvokeEndpoint'], r.endpoints),
     allow(['sagemaker:UpdateEndpoint'], [...r.endpoints, r.anyEndpointConfig]),
@@ -473,6 +475,7 @@ const STEP_PERMISSIONS: Readonly<Record<string, (r: RolloutResources) => iam.Pol
     describeAlarmsStatement(),
     tableStatement(r, 'Scan', 'DeleteItem'),
     ...summarizeRolloutStatements(r),
+    allow(['dynamodb:Scan'], [r.historyTable]),
   ],
   // Scheduled: lists what this system created, removes what no running rollout owns (tags and the lock table decide).
   'sweep-resources': (r) => [

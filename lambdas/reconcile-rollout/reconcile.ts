@@ -5,7 +5,10 @@
  * loop; each call looks at the world and does at most one step (level-triggered), so it is safe to run twice and
  * two reconcilers of the same event may overlap:
  * - NOTHING_TO_DO: the execution holds no endpoint lock. The lock is taken before any change, so it changed
- *   nothing, or it (or another reconciler) already cleaned up and released.
+ *   nothing, or it (or another reconciler) already cleaned up and released. Nothing is restored; but an execution
+ *   that ended after "Release rollout*" and before "Summarize rollout" left its rollout without an outcome: the
+ *   audit trail has its header and nothing else. Then the rollout is concluded here, with the outcome the
+ *   endpoint shows (`outcomeFromEndpoint`), and the message says so.
  * - WAIT: SageMaker is busy, or a restore step (weights back, back to blue's config, deletion of an endpoint a
  *   first deployment created) was just requested.
  * - DONE: blue serves as before (or there was nothing to restore); green's configs and model are deleted, the
@@ -34,7 +37,8 @@ import { z } from 'zod';
 import { deleteResources, type DeleteResourcesResult } from '../delete-resources/delete';
 import { releaseRollout, type ReleaseRolloutResult } from '../release-rollout/release';
 import { restoreBlue, RestoreBlueInputSchema, type RestoreBlueResult } from '../restore-blue/restore';
-import { BlueUnhealthy, ReconcileTimedOut } from '../shared/errors';
+import type { RolloutHeader, RolloutOfExecution } from '../shared/audit-trail';
+import { BlueUnhealthy, describeError, ReconcileTimedOut } from '../shared/errors';
 import { executionEndedErrorName, ExecutionEndedEventSchema, type ExecutionEndedEvent } from '../shared/execution-events';
 import { failureMessage } from '../shared/failure';
 import { rolloutRef, type LifecycleEvent, type LifecycleSink, type ResourceRef, type RolloutOutcome } from '../shared/lifecycle-events';
@@ -112,6 +116,11 @@ export interface ReconcileRolloutDependencies {
    * rollout is not concluded (no events, outcome, tags or metrics).
    */
   readonly lifecycle?: (endpointName: string) => LifecycleSink;
+  /**
+   * The rollout the execution ran, from the audit trail (`findRolloutByExecution` on the history table), looked
+   * for when the execution holds no lock. Absent (no history table): an execution without a lock is left as it is.
+   */
+  readonly findRollout?: (executionArn: string) => Promise<RolloutOfExecution | undefined>;
 }
 
 export async function reconcile(input: ReconcileRolloutInput, deps: ReconcileRolloutDependencies): Promise<ReconcileResult> {
@@ -127,7 +136,8 @@ export async function reconcile(input: ReconcileRolloutInput, deps: ReconcileRol
       previous.action === undefined
         ? `Nothing to reconcile: ${execution} holds no endpoint lock: it changed nothing, or it cleaned up and released.`
         : `Nothing left to reconcile: ${execution} no longer holds an endpoint lock (released by this or another reconciler).`;
-    return { action: 'NOTHING_TO_DO', waitSeconds: MIN_WAIT_SECONDS, since, passes, message };
+    const concluded = await concludeReleasedRollout(input.event, deps);
+    return { action: 'NOTHING_TO_DO', waitSeconds: MIN_WAIT_SECONDS, since, passes, message: concluded ? `${message} ${concluded}` : message };
   }
 
   // The lock's plan is re-validated: a record written by another version of the code must not be guessed at.
@@ -282,6 +292,82 @@ async function conclude(
     // concludeRollout never throws; a sink that cannot be built must not undo a reconciled endpoint either.
     deps.logger.warn('Rollout not concluded after reconciling', { error: (error as Error).message });
   }
+}
+
+/**
+ * An execution without a lock that ended after releasing the endpoint and before "Summarize rollout": the audit
+ * trail has its header and no outcome. Concludes the rollout with the outcome the endpoint shows and says so (the
+ * sentence appended to NOTHING_TO_DO's message); undefined when there is nothing to conclude (no history table,
+ * no header: the execution never locked, or an outcome already recorded). A trail that cannot be read is logged
+ * and left alone: nothing is restored here, so the reconciler must not fail for it. DescribeEndpoint errors do
+ * propagate (the reconciler state machine retries throttling): guessing the outcome would record a wrong one.
+ */
+async function concludeReleasedRollout(event: ExecutionEndedEvent, deps: ReconcileRolloutDependencies): Promise<string | undefined> {
+  if (!deps.findRollout || !deps.lifecycle) return undefined;
+  const { detail } = event;
+  let found: RolloutOfExecution | undefined;
+  try {
+    found = await deps.findRollout(detail.executionArn);
+  } catch (error) {
+    deps.logger.warn('Audit trail not read: a rollout stopped before its summary would stay without an outcome', {
+      executionArn: detail.executionArn,
+      error: describeError(error),
+    });
+    return undefined;
+  }
+  if (!found || found.outcome) return undefined;
+
+  const { header } = found;
+  const endpoint = await describeEndpointIfExists(deps.sageMaker, header.ref.endpointName);
+  const { outcome, state } = outcomeFromEndpoint(endpoint, header);
+  const reason =
+    `The execution ended ${detail.status}${detail.error ? ` (${detail.error})` : ''} after releasing the endpoint, before its summary; ` +
+    `concluded by the reconciler from the endpoint's state: ${state}.`;
+  try {
+    const sink = deps.lifecycle(header.ref.endpointName);
+    await concludeRollout(
+      { ...(sink.dynamo && sink.auditTable ? { dynamo: sink.dynamo, auditTable: sink.auditTable } : {}), sageMaker: deps.sageMaker, sink, logger: deps.logger },
+      {
+        ref: header.ref,
+        outcome,
+        error: executionError(event),
+        reason,
+        startedAt: header.startedAt,
+        endedAt: nowIso(),
+        greenVariantName: header.greenVariantName,
+        facts: { trigger: header.trigger },
+      },
+    );
+  } catch (error) {
+    // concludeRollout never throws; a sink that cannot be built must not fail a reconciler with nothing to restore.
+    deps.logger.warn('Rollout not concluded', { error: (error as Error).message });
+    return undefined;
+  }
+  deps.logger.info('Concluded a rollout stopped before its summary', { ...header.ref, outcome });
+  return `Rollout ${header.ref.deploymentId} had released endpoint ${header.ref.endpointName} but was not summarized: concluded ${outcome} from the endpoint's state (${state}).`;
+}
+
+/**
+ * What a released endpoint shows of how its rollout ended: green alone is PROMOTED; blue alone (or, for a first
+ * deployment, no endpoint or no green) is ROLLED_BACK; anything else (both, neither, another variant) is ABORTED.
+ */
+export function outcomeFromEndpoint(
+  endpoint: DescribeEndpointOutput | undefined,
+  header: Pick<RolloutHeader, 'greenVariantName' | 'blueVariantName' | 'firstDeployment'>,
+): { readonly outcome: RolloutOutcome; readonly state: string } {
+  if (!endpoint) {
+    return {
+      outcome: header.firstDeployment ? 'ROLLED_BACK' : 'ABORTED',
+      state: header.firstDeployment ? 'the endpoint this first deployment created is gone' : 'the endpoint does not exist',
+    };
+  }
+  const variants = (endpoint.ProductionVariants ?? []).map((v) => v.VariantName ?? '');
+  const serving = `${endpointState(endpoint)}, serving ${variants.length ? variants.join(', ') : 'no variant'}`;
+  const servesAlone = (name: string | undefined) => name !== undefined && variants.length === 1 && variants[0] === name;
+  if (servesAlone(header.greenVariantName)) return { outcome: 'PROMOTED', state: `${serving}: green ${header.greenVariantName} alone` };
+  if (servesAlone(header.blueVariantName)) return { outcome: 'ROLLED_BACK', state: `${serving}: blue ${header.blueVariantName} alone` };
+  if (header.firstDeployment && !variants.includes(header.greenVariantName)) return { outcome: 'ROLLED_BACK', state: `${serving}: no green ${header.greenVariantName}` };
+  return { outcome: 'ABORTED', state: `${serving}: neither green ${header.greenVariantName} nor blue ${header.blueVariantName ?? '(none)'} alone` };
 }
 
 /** What this call removed: the configs and models deleted (by their kind), and the rollout's alarms. */

@@ -239,3 +239,40 @@ export async function listRolloutHistory(dynamo: DynamoDBClient, table: string, 
   } while (startKey);
   return entries(items);
 }
+
+/** The rollout an execution ran, as the audit trail holds it: its header, and its outcome once it has one. */
+export interface RolloutOfExecution {
+  readonly header: RolloutHeader;
+  /** Absent while the rollout has not been concluded. */
+  readonly outcome?: RolloutOutcomeRecord;
+}
+
+/**
+ * The rollout the execution `executionArn` ran: its header and outcome, or undefined when the trail has no header
+ * for it (the execution never took an endpoint's lock). The table is keyed by endpoint, which an execution's
+ * status-change event does not name, so this is a Scan (strongly consistent: the outcome may have just been
+ * written) that pages through the whole table, stopping once both items are found. The table holds a few items
+ * per rollout; a full Scan is fine for the event-driven reconciler, which runs once per failed or stopped execution.
+ */
+export async function findRolloutByExecution(dynamo: DynamoDBClient, table: string, executionArn: string): Promise<RolloutOfExecution | undefined> {
+  let header: RolloutHeader | undefined;
+  let outcome: RolloutOutcomeRecord | undefined;
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'recordType IN (:rollout, :outcome) AND executionArn = :executionArn',
+        ExpressionAttributeValues: { ':rollout': { S: 'ROLLOUT' }, ':outcome': { S: 'OUTCOME' }, ':executionArn': { S: executionArn } },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const raw of page.Items ?? []) {
+      if (raw.recordType?.S === 'ROLLOUT') header ??= parseData<RolloutHeader>(raw);
+      else if (raw.recordType?.S === 'OUTCOME') outcome ??= parseData<RolloutOutcomeRecord>(raw);
+    }
+    startKey = header && outcome ? undefined : page.LastEvaluatedKey;
+  } while (startKey);
+  return header ? { header, ...(outcome ? { outcome } : {}) } : undefined;
+}

@@ -531,7 +531,7 @@ describe('least-privilege policies, one per function', () => {
     );
   });
 
-  test("reconcile-rollout has what restore-blue, delete-resources, release-rollout and summarize-rollout have, plus a Scan of the table, nothing else", () => {
+  test("reconcile-rollout has what restore-blue, delete-resources, release-rollout and summarize-rollout have, plus a Scan of each table, nothing else", () => {
     expect(serviceGrants('reconcile-rollout')).toEqual(
       [
         // restore-blue's
@@ -554,6 +554,8 @@ describe('least-privilege policies, one per function', () => {
         ...expectedGrants(['dynamodb:Scan', 'dynamodb:DeleteItem'], [ROLLOUTS_TABLE]),
         // summarize-rollout's (the ABORTED outcome), which includes recording lifecycle events
         ...SUMMARY_GRANTS,
+        // finding the rollout of an execution without a lock in the history table (stopped before its summary)
+        ...expectedGrants(['dynamodb:Scan'], [HISTORY_TABLE]),
       ].sort(),
     );
   });
@@ -663,12 +665,14 @@ describe('policy invariants across all functions', () => {
     expect(new Set(grants.filter((g) => g.action === 'dynamodb:PutItem').map((g) => g.dir))).toEqual(new Set(['lock-endpoint']));
   });
 
-  test('the history table only ever gets new items (PutItem, no update or delete), by the functions that record lifecycle events; only the summaries query it', () => {
+  test('the history table only ever gets new items (PutItem, no update or delete), by the functions that record lifecycle events; only the summaries query it, only the reconciler scans it', () => {
     const grants = allStepGrants().filter((g) => g.resource === HISTORY_TABLE);
     expect(grants.filter((g) => g.condition !== '')).toEqual([]);
-    expect(new Set(grants.map((g) => g.action))).toEqual(new Set(['dynamodb:PutItem', 'dynamodb:Query']));
+    expect(new Set(grants.map((g) => g.action))).toEqual(new Set(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan']));
     expect(new Set(grants.filter((g) => g.action === 'dynamodb:PutItem').map((g) => g.dir))).toEqual(new Set(FUNCTIONS_RECORDING_LIFECYCLE_EVENTS));
     expect(new Set(grants.filter((g) => g.action === 'dynamodb:Query').map((g) => g.dir))).toEqual(new Set(FUNCTIONS_SUMMARIZING_ROLLOUTS));
+    // reconcile-rollout finds a lock-less execution's rollout by its ARN (the table is keyed by endpoint).
+    expect(new Set(grants.filter((g) => g.action === 'dynamodb:Scan').map((g) => g.dir))).toEqual(new Set(['reconcile-rollout']));
     // No grant reaches its indexes or streams (a "<table ARN>/*" resource).
     expect(allStepGrants().filter((g) => g.resource.startsWith(`${HISTORY_TABLE}/`))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DeleteAlarmsCommand, type DeleteAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
-import { DeleteItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, QueryCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   AddTagsCommand,
@@ -25,8 +25,16 @@ import {
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/reconcile-rollout';
-import { reconcile, RECONCILE_TIMEOUT_FACTOR, ReconcileRolloutInputSchema, type ReconcileResult } from '../../lambdas/reconcile-rollout/reconcile';
-import { putAuditEvent, ROLLOUT_HISTORY_TABLE_ENV } from '../../lambdas/shared/audit-trail';
+import { rolloutHeader } from '../../lambdas/lock-endpoint/lock';
+import {
+  outcomeFromEndpoint,
+  reconcile,
+  RECONCILE_TIMEOUT_FACTOR,
+  ReconcileRolloutInputSchema,
+  type ReconcileResult,
+} from '../../lambdas/reconcile-rollout/reconcile';
+import { findRolloutByExecution, putAuditEvent, putRolloutHeader, putRolloutOutcome, ROLLOUT_HISTORY_TABLE_ENV, type RolloutHeader } from '../../lambdas/shared/audit-trail';
+import { parseRolloutConfig } from '../../lambdas/shared/config';
 import { describeLifecycleEvent, isNotified, LIFECYCLE_SCHEMA_VERSION, rolloutRef, type LifecycleDetail, type LifecycleEvent } from '../../lambdas/shared/lifecycle-events';
 import { configureMetricsSink } from '../../lambdas/shared/metrics';
 import type { RolloutPlan } from '../../lambdas/shared/plan';
@@ -51,6 +59,7 @@ import {
   NAMES,
   PACKAGE_ARN,
   sageMakerArn,
+  TARGET_CONFIG,
   type LiveVariant,
 } from './support/fixtures';
 
@@ -698,5 +707,221 @@ describe('reconcile-rollout: concludes the rollout it reconciled', () => {
     } finally {
       events.restore();
     }
+  });
+});
+
+// ---- Stopped after "Release rollout", before "Summarize rollout": no lock, a header and no outcome in the trail.
+
+describe('reconcile-rollout: a rollout stopped after releasing the endpoint, before its summary', () => {
+  const HISTORY = 'rollout-history';
+  let metrics: Array<Record<string, unknown>>;
+
+  const historyItems = () => table.simulation.items(HISTORY) as Array<Record<string, { S?: string }>>;
+  const historyData = (recordKey: string) => {
+    const item = historyItems().find((i) => i.recordKey?.S === recordKey);
+    return item ? JSON.parse(item.data!.S!) : undefined;
+  };
+  const eventKeys = () => historyItems().map((i) => i.recordKey!.S!).filter((key) => key.startsWith('EVENT#')).sort();
+  const outcome = () => historyData(`OUTCOME#${DEPLOYMENT_ID}`) as { outcome: string; error?: string; reason: string; summary: RolloutSummary } | undefined;
+  const metricNames = () =>
+    metrics.flatMap((document) =>
+      (document._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)),
+    );
+  const historyScans = () => table.mock.commandCalls(ScanCommand).filter((c) => c.args[0].input.TableName === HISTORY);
+  /** Ten minutes ago: the rollout's duration counts from the header's start. */
+  const STARTED_AT = isoSecondsAgo(600);
+  /** The header "Lock endpoint" wrote for `plan` (the real builder), written to the history table. */
+  const headerFor = async (plan: RolloutPlan): Promise<RolloutHeader> => {
+    const header = rolloutHeader(plan, parseRolloutConfig(TARGET_CONFIG).targets[0]!, STARTED_AT);
+    await putRolloutHeader(new DynamoDBClient({}), HISTORY, header);
+    return header;
+  };
+  const blueAlone = (): Live => ({
+    status: 'InService',
+    configName: BLUE.endpointConfigName,
+    variants: [{ name: BLUE.variantName, currentWeight: 1, currentInstanceCount: 3 }],
+    tags: [{ Key: 'team', Value: 'fraud' }],
+  });
+  const concludedMessage = (outcomeName: string) =>
+    new RegExp(
+      `^Nothing to reconcile: Execution .* holds no endpoint lock.* Rollout ${DEPLOYMENT_ID} had released endpoint ${ENDPOINT} but was not summarized: ` +
+        `concluded ${outcomeName} from the endpoint's state \\(`,
+    );
+
+  beforeEach(() => {
+    table.simulation.createTable(HISTORY, { partitionKey: 'endpointName', sortKey: 'recordKey' });
+    table.mock.on(QueryCommand).callsFake((input: unknown) => table.simulation.execute('Query', structuredClone(input)));
+    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY;
+    sageMaker.on(AddTagsCommand).resolves({});
+    metrics = [];
+    configureMetricsSink((document) => metrics.push(document));
+  });
+
+  afterEach(() => {
+    configureMetricsSink(undefined);
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+  });
+
+  test('green serves alone: PROMOTED everywhere (outcome, tags, Rollout Promoted, metrics); nothing touched; a second run concludes nothing', async () => {
+    live = greenAlone();
+    await headerFor(makePlan());
+    const result = await call();
+    expect(result).toMatchObject({ action: 'NOTHING_TO_DO', passes: 1, message: expect.stringMatching(concludedMessage('PROMOTED')) });
+    expect(result.endpointName).toBeUndefined();
+    expectNoEndpointChange();
+    expect(sageMaker).not.toHaveReceivedCommand(DeleteEndpointConfigCommand);
+    expect(live).toEqual(greenAlone());
+
+    const recorded = outcome()!;
+    expect(recorded).toMatchObject({
+      outcome: 'PROMOTED',
+      error: 'ABORTED',
+      reason: expect.stringMatching(
+        new RegExp(
+          "^The execution ended ABORTED after releasing the endpoint, before its summary; concluded by the reconciler from the endpoint's state: " +
+            `endpoint ${ENDPOINT} is InService .*: green ${NAMES.greenVariantName} alone\\.$`,
+        ),
+      ),
+    });
+    // The header's start, not the reconciler's: the duration is the rollout's.
+    expect(recorded.summary).toMatchObject({ outcome: 'PROMOTED', startedAt: STARTED_AT, deploymentId: DEPLOYMENT_ID, trigger: { kind: 'MODEL_REGISTRY_APPROVAL' } });
+    expect(recorded.summary.durationSeconds).toBeGreaterThanOrEqual(600);
+    expect(recorded.summary.durationSeconds).toBeLessThan(660);
+    expect(eventKeys()).toEqual([`EVENT#${DEPLOYMENT_ID}#Promoted`]);
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#Promoted`)).toMatchObject({ type: 'Promoted', greenVariantName: NAMES.greenVariantName });
+    expect(sageMaker).toHaveReceivedCommandTimes(AddTagsCommand, 1);
+    expect(sageMaker).toHaveReceivedCommandWith(AddTagsCommand, {
+      ResourceArn: PACKAGE_ARN,
+      Tags: expect.arrayContaining([{ Key: `bluegreen:${ENDPOINT}:outcome`, Value: 'PROMOTED' }, { Key: `bluegreen:${ENDPOINT}:deployment-id`, Value: DEPLOYMENT_ID }]),
+    });
+    expect(metricNames()).toEqual(['RolloutsPromoted', 'RolloutDurationSeconds']);
+
+    // Concluded once: the next run finds the outcome and says nothing more than it did before this change.
+    sageMaker.resetHistory();
+    metrics.length = 0;
+    const again = await call();
+    expect(again.message).toMatch(/holds no endpoint lock: it changed nothing, or it cleaned up and released\.$/);
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(metrics).toEqual([]);
+    expect(eventKeys()).toEqual([`EVENT#${DEPLOYMENT_ID}#Promoted`]);
+  });
+
+  test('blue serves alone: ROLLED_BACK, Rollout Ended with the execution\'s error (a timeout)', async () => {
+    live = blueAlone();
+    await headerFor(makePlan());
+    const result = await call({}, keptEvent('TIMED_OUT'));
+    expect(result.message).toMatch(concludedMessage('ROLLED_BACK'));
+    expect(outcome()).toMatchObject({
+      outcome: 'ROLLED_BACK',
+      error: 'States.Timeout',
+      reason: expect.stringMatching(new RegExp(`^The execution ended TIMED_OUT \\(States\\.Timeout\\) after releasing the endpoint, .*: blue ${BLUE.variantName} alone\\.$`)),
+    });
+    expect(historyData(`EVENT#${DEPLOYMENT_ID}#Ended`)).toMatchObject({ type: 'Ended', outcome: 'ROLLED_BACK', error: 'States.Timeout' });
+    expect(sageMaker).toHaveReceivedCommandWith(AddTagsCommand, { Tags: expect.arrayContaining([{ Key: `bluegreen:${ENDPOINT}:outcome`, Value: 'ROLLED_BACK' }]) });
+    expect(metricNames()).toEqual(['RolloutsRolledBack', 'RolloutDurationSeconds']);
+    expectNoEndpointChange();
+  });
+
+  test('both variants still serve (released mid-rollout, or changed since): ABORTED, nothing touched', async () => {
+    live = atCanary();
+    await headerFor(makePlan());
+    await expect(call()).resolves.toMatchObject({ action: 'NOTHING_TO_DO', message: expect.stringMatching(concludedMessage('ABORTED')) });
+    expect(outcome()).toMatchObject({ outcome: 'ABORTED', reason: expect.stringMatching(/serving .*: neither green .* nor blue .* alone\.$/) });
+    expect(metricNames()).toEqual(['RolloutsFailed', 'RolloutDurationSeconds']);
+    expectNoEndpointChange();
+    expect(live).toEqual(atCanary());
+  });
+
+  test('a first deployment whose endpoint is gone: ROLLED_BACK', async () => {
+    live = undefined;
+    await headerFor(makeFirstDeploymentPlan());
+    await expect(call()).resolves.toMatchObject({ message: expect.stringMatching(concludedMessage('ROLLED_BACK')) });
+    expect(outcome()).toMatchObject({ outcome: 'ROLLED_BACK', reason: expect.stringMatching(/the endpoint this first deployment created is gone\.$/) });
+  });
+
+  test('an outcome already recorded (the summary ran): nothing read of the endpoint, nothing written', async () => {
+    live = greenAlone();
+    const header = await headerFor(makePlan());
+    const dynamo = new DynamoDBClient({});
+    await putRolloutOutcome(dynamo, HISTORY, { ref: header.ref, endedAt: STARTED_AT, outcome: 'ROLLED_BACK', reason: 'alarm', durationSeconds: 60, summary: {} });
+    const result = await call();
+    expect(result.message).toMatch(/^Nothing to reconcile: .*cleaned up and released\.$/);
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(outcome()).toMatchObject({ outcome: 'ROLLED_BACK', reason: 'alarm' });
+    expect(eventKeys()).toEqual([]);
+    expect(metrics).toEqual([]);
+  });
+
+  test('the trail is found by the execution, not by another rollout of the endpoint: another execution\'s header is not concluded', async () => {
+    live = greenAlone();
+    await headerFor(makePlan({ deploymentId: '99999999', executionArn: `${EXECUTION_ARN}-other` }));
+    const result = await call();
+    expect(result.message).toMatch(/cleaned up and released\.$/);
+    expect(historyScans()).toHaveLength(1);
+    expect(historyScans()[0]!.args[0].input).toMatchObject({
+      FilterExpression: 'recordType IN (:rollout, :outcome) AND executionArn = :executionArn',
+      ExpressionAttributeValues: { ':executionArn': { S: EXECUTION_ARN } },
+    });
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(historyItems().filter((i) => i.recordKey!.S!.startsWith('OUTCOME#'))).toEqual([]);
+  });
+
+  test('no history table configured: the trail is not looked for (as before)', async () => {
+    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
+    live = greenAlone();
+    await headerFor(makePlan());
+    await expect(call()).resolves.toMatchObject({ action: 'NOTHING_TO_DO', message: expect.stringMatching(/cleaned up and released\.$/) });
+    expect(historyScans()).toHaveLength(0);
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(outcome()).toBeUndefined();
+  });
+
+  test('a trail that cannot be read is logged and does not fail the reconciler', async () => {
+    live = greenAlone();
+    await headerFor(makePlan());
+    table.mock.on(ScanCommand).callsFake((input: ScanCommandInput) => {
+      if (input.TableName === HISTORY) throw Object.assign(new Error('not authorized to perform dynamodb:Scan'), { name: 'AccessDeniedException' });
+      return table.simulation.execute('Scan', structuredClone(input));
+    });
+    const warnings: Array<{ message: string; extra: unknown }> = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (message: string, ...extra: unknown[]) => void warnings.push({ message, extra: extra[0] }) };
+    const dynamo = new DynamoDBClient({});
+    const result = await reconcile(ReconcileRolloutInputSchema.parse({ event: keptEvent('ABORTED'), previous: {} }), {
+      findLock: (executionArn) => findLockByExecution(dynamo, SIMULATED_TABLE, executionArn),
+      findRollout: (executionArn) => findRolloutByExecution(dynamo, HISTORY, executionArn),
+      sageMaker: new SageMakerClient({}),
+      autoScaling: new ApplicationAutoScalingClient({}),
+      runtime: new SageMakerRuntimeClient({}),
+      s3: {} as never,
+      cloudWatch: new CloudWatchClient({}),
+      dynamo,
+      table: SIMULATED_TABLE,
+      logger,
+      lifecycle: () => ({ dynamo, auditTable: HISTORY, logger }),
+    });
+    expect(result).toMatchObject({ action: 'NOTHING_TO_DO', message: expect.stringMatching(/cleaned up and released\.$/) });
+    expect(warnings).toEqual([
+      { message: expect.stringMatching(/^Audit trail not read/), extra: { executionArn: EXECUTION_ARN, error: expect.stringContaining('AccessDeniedException') } },
+    ]);
+    expect(sageMaker.calls()).toHaveLength(0);
+    expect(outcome()).toBeUndefined();
+  });
+});
+
+describe('outcomeFromEndpoint', () => {
+  const header = { greenVariantName: 'green', blueVariantName: 'blue', firstDeployment: false };
+  const endpoint = (...variants: string[]) => describedEndpoint({ configName: 'config', variants: variants.map((name) => ({ name })) });
+  test.each([
+    ['green alone', endpoint('green'), header, 'PROMOTED'],
+    ['blue alone', endpoint('blue'), header, 'ROLLED_BACK'],
+    ['both', endpoint('blue', 'green'), header, 'ABORTED'],
+    ['another variant', endpoint('hotfix'), header, 'ABORTED'],
+    ['no endpoint', undefined, header, 'ABORTED'],
+    ['a first deployment: green alone', endpoint('green'), { greenVariantName: 'green', firstDeployment: true }, 'PROMOTED'],
+    ['a first deployment: no endpoint', undefined, { greenVariantName: 'green', firstDeployment: true }, 'ROLLED_BACK'],
+    ['a first deployment: no green', endpoint('hotfix'), { greenVariantName: 'green', firstDeployment: true }, 'ROLLED_BACK'],
+    ['a first deployment: green beside another', endpoint('hotfix', 'green'), { greenVariantName: 'green', firstDeployment: true }, 'ABORTED'],
+  ] as const)('%s', (_what, described, of, expected) => {
+    expect(outcomeFromEndpoint(described, of).outcome).toBe(expected);
   });
 });

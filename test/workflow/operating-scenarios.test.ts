@@ -5,7 +5,7 @@
  * the result on the model package's tags, the metrics, and the execution's summary, next to the endpoint's state.
  */
 import type { RehearsalReport } from '../../rehearsal/runner';
-import { rehearseBuiltIn } from './helpers';
+import { rehearseBuiltIn, rehearseScenario } from './helpers';
 
 const ENDPOINT = 'fraud-detector-prod';
 const BLUE = { variantName: 'v6-00000000', weight: 1, instanceCount: 2 };
@@ -158,5 +158,60 @@ describe('duplicate-approval: the duplicate leaves no trace', () => {
     expect(eventTypes(report).filter((type) => type === 'Rollout Started')).toHaveLength(1);
     expect(eventTypes(report).filter((type) => type === 'Rollout Promoted')).toHaveLength(1);
     expect(report.publishedMetrics.RolloutsStarted).toMatchObject({ sum: 1 });
+  });
+});
+
+describe('stopped before its summary: the reconciler concludes a released rollout from the endpoint', () => {
+  /** The happy path, stopped from the console on entering `atState`. */
+  const stoppedIn = (atState: string) =>
+    rehearseScenario({
+      name: 'stopped-before-summary',
+      description: `The happy path, stopped in the console on entering "${atState}".`,
+      modelPackages: [
+        { version: 6, behaviour: { latencyMs: { p50: 45, p99: 110 }, prediction: { mean: 0.3, stdDev: 0.1 } } },
+        { version: 7, behaviour: { latencyMs: { p50: 42, p99: 100 }, coldStart: { factor: 20, requests: 50 }, prediction: { mean: 0.31, stdDev: 0.1 } } },
+      ],
+      endpoint: { liveVersion: 6, instanceCount: 2 },
+      operator: [{ action: 'stop', atState, afterSeconds: 0, by: 'console-operator', reason: 'Stopped from the console' }],
+    });
+  const promotedOnce = (report: RehearsalReport) => {
+    expect(report.history).toHaveLength(1);
+    expect(report.history[0]!.outcome).toMatchObject({ outcome: 'PROMOTED' });
+    expect(tagsOf(report, 'outcome')).toBe('PROMOTED');
+    expect(tagsOf(report, 'deployment-id')).toBe(report.history[0]!.deploymentId);
+    expect(eventTypes(report).filter((type) => type === 'Rollout Promoted')).toHaveLength(1);
+    expect(eventTypes(report).at(-1)).toBe('Rollout Promoted');
+    expect(report.publishedMetrics.RolloutsPromoted).toMatchObject({ sum: 1 });
+    // Blue is gone, green serves alone; nothing is left behind.
+    expect(report.endpoint!.variants).toEqual([expect.objectContaining({ variantName: expect.stringMatching(/^v7-/), weight: 1 })]);
+    expect(report.endpoint!.variants.map((variant) => variant.variantName)).not.toContain(BLUE.variantName);
+    expect(report.orphans).toEqual(NO_ORPHANS);
+  };
+
+  test('stopped in "Release rollout" (its invocation completes: the lock is released, "Summarize rollout" never runs): PROMOTED, concluded by the reconciler', async () => {
+    const report = await stoppedIn('Release rollout');
+    expect(report.execution).toMatchObject({ status: 'ABORTED', finalState: 'Release rollout' });
+    // No lock: nothing to restore; the header without an outcome is concluded from the endpoint.
+    expect(report.reconciliations).toEqual([
+      expect.objectContaining({
+        status: 'SUCCEEDED',
+        result: expect.objectContaining({ action: 'NOTHING_TO_DO', message: expect.stringMatching(/was not summarized: concluded PROMOTED from the endpoint's state/) }),
+      }),
+    ]);
+    expect(report.history[0]!.outcome).toMatchObject({
+      error: 'ABORTED',
+      reason: expect.stringMatching(/^The execution ended ABORTED after releasing the endpoint, before its summary; concluded by the reconciler from the endpoint's state: .*green v7-\w+ alone\.$/),
+    });
+    promotedOnce(report);
+  });
+
+  test('stopped on entering "Summarize rollout" (its invocation was sent, and completes): the summary concludes, the reconciler adds nothing', async () => {
+    const report = await stoppedIn('Summarize rollout');
+    expect(report.execution).toMatchObject({ status: 'ABORTED', finalState: 'Summarize rollout' });
+    expect(report.reconciliations).toEqual([
+      expect.objectContaining({ status: 'SUCCEEDED', result: expect.objectContaining({ action: 'NOTHING_TO_DO', message: expect.not.stringMatching(/concluded/) }) }),
+    ]);
+    expect(report.history[0]!.outcome).toMatchObject({ reason: 'green serves all traffic; blue retired' });
+    promotedOnce(report);
   });
 });

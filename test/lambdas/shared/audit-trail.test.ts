@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbSimulation } from '../../../rehearsal/sim/dynamodb';
 import { serveFromSimulation } from '../support/simulated-rollouts-table';
 import {
+  findRolloutByExecution,
   hashConfig,
   listRolloutHistory,
   putRolloutHeader,
@@ -171,5 +172,66 @@ describe('reading the trail', () => {
     ]);
     const everywhere = await listRolloutHistory(dynamo, TABLE);
     expect(everywhere.map((entry) => entry.deploymentId)).toEqual(['0a1b2c3d', '22222222', '11111111']);
+  });
+});
+
+describe('findRolloutByExecution', () => {
+  const dynamo = () => new DynamoDBClient({});
+  const outcomeOf = (ref: RolloutRef) =>
+    ({ ref, endedAt: '2026-11-22T10:30:00.000Z', outcome: 'PROMOTED', reason: 'green serves all traffic', durationSeconds: 1800, summary: {} }) as const;
+
+  it("finds the execution's header, then its outcome once written; not another execution's, not events", async () => {
+    const older: RolloutRef = { ...REF, deploymentId: '11111111', executionArn: `${REF.executionArn}-old` };
+    const other: RolloutRef = { ...REF, endpointName: 'other-endpoint', deploymentId: '22222222', executionArn: `${REF.executionArn}-other` };
+    await putRolloutHeader(dynamo(), TABLE, header(older, '2026-11-20T08:00:00.000Z'));
+    await putRolloutOutcome(dynamo(), TABLE, { ...outcomeOf(older), outcome: 'ROLLED_BACK' });
+    await putRolloutHeader(dynamo(), TABLE, header(other, '2026-11-21T08:00:00.000Z'));
+    await putRolloutHeader(dynamo(), TABLE, header(REF, '2026-11-22T10:00:00.000Z'));
+    await recordLifecycleEvent(sink(), REF, { type: 'TrafficShifted', greenPercent: 100, bluePercent: 0 }, { at: '2026-11-22T10:20:00.000Z', discriminator: '100' });
+
+    const running = await findRolloutByExecution(dynamo(), TABLE, REF.executionArn);
+    expect(running).toEqual({ header: header(REF, '2026-11-22T10:00:00.000Z') });
+
+    await putRolloutOutcome(dynamo(), TABLE, outcomeOf(REF));
+    const concluded = await findRolloutByExecution(dynamo(), TABLE, REF.executionArn);
+    expect(concluded?.header.ref).toEqual(REF);
+    expect(concluded?.outcome).toMatchObject({ outcome: 'PROMOTED', ref: REF });
+    expect((await findRolloutByExecution(dynamo(), TABLE, older.executionArn))?.outcome?.outcome).toBe('ROLLED_BACK');
+    await expect(findRolloutByExecution(dynamo(), TABLE, `${REF.executionArn}-never-locked`)).resolves.toBeUndefined();
+    // Strongly consistent, filtered server side.
+    expect(dynamoMock.commandCalls(ScanCommand).at(-1)!.args[0].input).toMatchObject({
+      TableName: TABLE,
+      ConsistentRead: true,
+      FilterExpression: 'recordType IN (:rollout, :outcome) AND executionArn = :executionArn',
+    });
+  });
+
+  it('pages through the table until it has both items, then stops', async () => {
+    await putRolloutHeader(dynamo(), TABLE, header(REF, '2026-11-22T10:00:00.000Z'));
+    await putRolloutOutcome(dynamo(), TABLE, outcomeOf(REF));
+    const [headerItem, outcomeItem] = ['ROLLOUT', 'OUTCOME'].map((type) => simulation.items(TABLE).find((item) => (item.recordType as { S: string }).S === type)!);
+    const key = (n: number) => ({ endpointName: { S: `endpoint-${n}` }, recordKey: { S: 'ROLLOUT#00000000' } });
+    dynamoMock
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [], LastEvaluatedKey: key(1) })
+      .resolvesOnce({ Items: [headerItem as never], LastEvaluatedKey: key(2) })
+      .resolvesOnce({ Items: [outcomeItem as never], LastEvaluatedKey: key(3) })
+      .resolves({ Items: [] });
+    const found = await findRolloutByExecution(dynamo(), TABLE, REF.executionArn);
+    expect(found?.header.startedAt).toBe('2026-11-22T10:00:00.000Z');
+    expect(found?.outcome?.outcome).toBe('PROMOTED');
+    const starts = dynamoMock.commandCalls(ScanCommand).map((call) => call.args[0].input.ExclusiveStartKey);
+    expect(starts).toEqual([undefined, key(1), key(2)]);
+  });
+
+  it('reads to the last page when the outcome is missing', async () => {
+    await putRolloutHeader(dynamo(), TABLE, header(REF, '2026-11-22T10:00:00.000Z'));
+    const headerItem = simulation.items(TABLE)[0]!;
+    dynamoMock
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [headerItem as never], LastEvaluatedKey: { endpointName: { S: 'a' }, recordKey: { S: 'b' } } })
+      .resolvesOnce({ Items: [] });
+    await expect(findRolloutByExecution(dynamo(), TABLE, REF.executionArn)).resolves.toEqual({ header: header(REF, '2026-11-22T10:00:00.000Z') });
+    expect(dynamoMock.commandCalls(ScanCommand)).toHaveLength(2);
   });
 });
