@@ -23,6 +23,10 @@ export const CheckEndpointInputSchema = z.object({
   expectedEndpointConfigName: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
   requestedAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
   timeoutSeconds: z.number({ error: 'must be a number' }).int('must be an integer').positive('must be > 0'),
+  // The rollout's identity, for the log lines only (a poll needs none of it).
+  executionArn: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
+  deploymentId: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
+  modelPackageArn: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
 });
 export type CheckEndpointInput = z.infer<typeof CheckEndpointInputSchema>;
 

@@ -13,7 +13,12 @@ export const handler = async (event: unknown): Promise<CheckEndpointResult> => {
   setInvocationLogKeys(logger, {});
   return logFailures(logger, async () => {
     const input = parseInput(CheckEndpointInputSchema, event, STEP);
-    setInvocationLogKeys(logger, { endpointName: input.endpointName });
+    setInvocationLogKeys(logger, {
+      executionArn: input.executionArn,
+      deploymentId: input.deploymentId,
+      endpointName: input.endpointName,
+      modelPackageArn: input.modelPackageArn,
+    });
     const result = await checkEndpoint(input, { sageMaker: sageMakerClient() });
     logger.info('Endpoint checked', { ...result, expectedEndpointConfigName: input.expectedEndpointConfigName });
     return result;

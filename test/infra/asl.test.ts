@@ -33,3 +33,27 @@ test('the validator catches a transition to a missing state (control for the tes
   expect(result.isValid).toBe(false);
   expect(result.errorsText('\n')).toContain('No such state');
 });
+
+describe('every rollout Lambda knows which rollout it works for (its log lines and traces carry it)', () => {
+  const rollout = load('rollout.asl.json');
+  const lambdaTasks: [string, Record<string, unknown>][] = [];
+  const collect = (states: Record<string, any>): void => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.ItemProcessor) collect(state.ItemProcessor.States);
+      if (state.Type === 'Task' && state.Parameters?.Payload) lambdaTasks.push([name, state.Parameters.Payload]);
+    }
+  };
+  collect(rollout.States);
+
+  test.each(lambdaTasks)('%s passes the plan, the whole state or the execution ARN', (_, payload) => {
+    expect(Object.keys(payload).some((key) => ['plan.$', 'state.$', 'executionArn.$'].includes(key))).toBe(true);
+  });
+
+  test('the endpoint polls pass the rollout identity explicitly', () => {
+    const polls = lambdaTasks.filter(([, payload]) => 'expectedEndpointConfigName.$' in payload);
+    expect(polls.map(([name]) => name)).toEqual(['Check green provisioning', 'Check 100% shift', 'Check blue removal']);
+    for (const [, payload] of polls) {
+      expect(payload).toMatchObject({ 'executionArn.$': '$$.Execution.Id', 'deploymentId.$': '$.plan.deploymentId', 'modelPackageArn.$': '$.plan.modelPackage.arn' });
+    }
+  });
+});

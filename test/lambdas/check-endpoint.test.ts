@@ -37,6 +37,13 @@ const onTransition = (status: EndpointStatus, greenWeights: { currentWeight: num
 beforeEach(() => sageMaker.reset());
 
 describe('check-endpoint', () => {
+  test("takes the rollout's identity for its log lines, and names a bad one", async () => {
+    sageMaker.on(DescribeEndpointCommand).resolves(onTransition('Updating'));
+    const identity = { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:rollout:x', deploymentId: '7ae3dbda', modelPackageArn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/g/7' };
+    await expect(handler({ ...input(), ...identity })).resolves.toEqual({ inService: false, status: 'Updating' });
+    await expect(handler({ ...input(), ...identity, executionArn: '' })).rejects.toThrow(/executionArn: must not be empty/);
+  });
+
   test.each(['Creating', 'Updating', 'SystemUpdating', 'RollingBack'] as const)('%s within the timeout: not yet in service', async (status) => {
     sageMaker.on(DescribeEndpointCommand).resolves(onTransition(status));
     await expect(handler(input())).resolves.toEqual({ inService: false, status });
