@@ -527,23 +527,13 @@ describe('reconcile-rollout input', () => {
 
 // ---- Concluding the rollout: the audit trail (a history table on the same simulated DynamoDB), tags, events, metrics.
 
-describe('reconcile-rollout: concludes the rollout it reconciled', () => {
+/**
+ * A rollout history table beside the active-rollouts one (Query served by the simulation), AddTags answered, and
+ * the EMF metrics collected: for the tests of what the reconciler records. Registers its own beforeEach/afterEach.
+ */
+function useHistoryTable() {
   const HISTORY = 'rollout-history';
-  let metrics: Array<Record<string, unknown>>;
-
-  const historyItems = () => table.simulation.items(HISTORY) as Array<Record<string, { S?: string }>>;
-  const historyData = (recordKey: string) => {
-    const item = historyItems().find((i) => i.recordKey?.S === recordKey);
-    return item ? JSON.parse(item.data!.S!) : undefined;
-  };
-  const eventKeys = () => historyItems().map((i) => i.recordKey!.S!).filter((key) => key.startsWith('EVENT#')).sort();
-  const outcome = () => historyData(`OUTCOME#${DEPLOYMENT_ID}`) as { outcome: string; error?: string; reason: string; summary: RolloutSummary } | undefined;
-  const metricNames = () =>
-    metrics.flatMap((document) =>
-      (document._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)),
-    );
-  const lockedAt = () => table.item(ENDPOINT)!.lockedAt!.S!;
-
+  let metrics: Array<Record<string, unknown>> = [];
   beforeEach(() => {
     table.simulation.createTable(HISTORY, { partitionKey: 'endpointName', sortKey: 'recordKey' });
     table.mock.on(QueryCommand).callsFake((input: unknown) => table.simulation.execute('Query', structuredClone(input)));
@@ -552,11 +542,33 @@ describe('reconcile-rollout: concludes the rollout it reconciled', () => {
     metrics = [];
     configureMetricsSink((document) => metrics.push(document));
   });
-
   afterEach(() => {
     configureMetricsSink(undefined);
     delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
   });
+  const historyItems = () => table.simulation.items(HISTORY) as Array<Record<string, { S?: string }>>;
+  const historyData = (recordKey: string) => {
+    const item = historyItems().find((i) => i.recordKey?.S === recordKey);
+    return item ? JSON.parse(item.data!.S!) : undefined;
+  };
+  return {
+    HISTORY,
+    /** The EMF documents published since the test began. */
+    publishedMetrics: () => metrics,
+    historyItems,
+    historyData,
+    eventKeys: () => historyItems().map((i) => i.recordKey!.S!).filter((key) => key.startsWith('EVENT#')).sort(),
+    outcome: () => historyData(`OUTCOME#${DEPLOYMENT_ID}`) as { outcome: string; error?: string; reason: string; summary: RolloutSummary } | undefined,
+    metricNames: () =>
+      metrics.flatMap((document) =>
+        (document._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)),
+      ),
+  };
+}
+
+describe('reconcile-rollout: concludes the rollout it reconciled', () => {
+  const { HISTORY, historyItems, historyData, eventKeys, outcome, metricNames, publishedMetrics } = useHistoryTable();
+  const lockedAt = () => table.item(ENDPOINT)!.lockedAt!.S!;
 
   test('DONE: Rolled Back (the execution\'s status, green\'s variant), Cleanup Completed, then ABORTED everywhere; nothing while waiting', async () => {
     live = atCanary();
@@ -669,7 +681,7 @@ describe('reconcile-rollout: concludes the rollout it reconciled', () => {
     await expect(call()).rejects.toMatchObject({ name: 'RollbackFailed' });
     expect(historyItems()).toEqual([]);
     expect(sageMaker).not.toHaveReceivedCommand(AddTagsCommand);
-    expect(metrics).toEqual([]);
+    expect(publishedMetrics()).toEqual([]);
   });
 
   test('the lifecycle events go to the bus too, in order, each once', async () => {
@@ -713,20 +725,7 @@ describe('reconcile-rollout: concludes the rollout it reconciled', () => {
 // ---- Stopped after "Release rollout", before "Summarize rollout": no lock, a header and no outcome in the trail.
 
 describe('reconcile-rollout: a rollout stopped after releasing the endpoint, before its summary', () => {
-  const HISTORY = 'rollout-history';
-  let metrics: Array<Record<string, unknown>>;
-
-  const historyItems = () => table.simulation.items(HISTORY) as Array<Record<string, { S?: string }>>;
-  const historyData = (recordKey: string) => {
-    const item = historyItems().find((i) => i.recordKey?.S === recordKey);
-    return item ? JSON.parse(item.data!.S!) : undefined;
-  };
-  const eventKeys = () => historyItems().map((i) => i.recordKey!.S!).filter((key) => key.startsWith('EVENT#')).sort();
-  const outcome = () => historyData(`OUTCOME#${DEPLOYMENT_ID}`) as { outcome: string; error?: string; reason: string; summary: RolloutSummary } | undefined;
-  const metricNames = () =>
-    metrics.flatMap((document) =>
-      (document._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)),
-    );
+  const { HISTORY, historyItems, historyData, eventKeys, outcome, metricNames, publishedMetrics } = useHistoryTable();
   const historyScans = () => table.mock.commandCalls(ScanCommand).filter((c) => c.args[0].input.TableName === HISTORY);
   /** Ten minutes ago: the rollout's duration counts from the header's start. */
   const STARTED_AT = isoSecondsAgo(600);
@@ -747,20 +746,6 @@ describe('reconcile-rollout: a rollout stopped after releasing the endpoint, bef
       `^Nothing to reconcile: Execution .* holds no endpoint lock.* Rollout ${DEPLOYMENT_ID} had released endpoint ${ENDPOINT} but was not summarized: ` +
         `concluded ${outcomeName} from the endpoint's state \\(`,
     );
-
-  beforeEach(() => {
-    table.simulation.createTable(HISTORY, { partitionKey: 'endpointName', sortKey: 'recordKey' });
-    table.mock.on(QueryCommand).callsFake((input: unknown) => table.simulation.execute('Query', structuredClone(input)));
-    process.env[ROLLOUT_HISTORY_TABLE_ENV] = HISTORY;
-    sageMaker.on(AddTagsCommand).resolves({});
-    metrics = [];
-    configureMetricsSink((document) => metrics.push(document));
-  });
-
-  afterEach(() => {
-    configureMetricsSink(undefined);
-    delete process.env[ROLLOUT_HISTORY_TABLE_ENV];
-  });
 
   test('green serves alone: PROMOTED everywhere (outcome, tags, Rollout Promoted, metrics); nothing touched; a second run concludes nothing', async () => {
     live = greenAlone();
@@ -798,11 +783,11 @@ describe('reconcile-rollout: a rollout stopped after releasing the endpoint, bef
 
     // Concluded once: the next run finds the outcome and says nothing more than it did before this change.
     sageMaker.resetHistory();
-    metrics.length = 0;
+    publishedMetrics().length = 0;
     const again = await call();
     expect(again.message).toMatch(/holds no endpoint lock: it changed nothing, or it cleaned up and released\.$/);
     expect(sageMaker.calls()).toHaveLength(0);
-    expect(metrics).toEqual([]);
+    expect(publishedMetrics()).toEqual([]);
     expect(eventKeys()).toEqual([`EVENT#${DEPLOYMENT_ID}#Promoted`]);
   });
 
@@ -849,7 +834,7 @@ describe('reconcile-rollout: a rollout stopped after releasing the endpoint, bef
     expect(sageMaker.calls()).toHaveLength(0);
     expect(outcome()).toMatchObject({ outcome: 'ROLLED_BACK', reason: 'alarm' });
     expect(eventKeys()).toEqual([]);
-    expect(metrics).toEqual([]);
+    expect(publishedMetrics()).toEqual([]);
   });
 
   test('the trail is found by the execution, not by another rollout of the endpoint: another execution\'s header is not concluded', async () => {
